@@ -1,0 +1,128 @@
+"""Model bundles: a directory with the Keras model and the metadata needed to use it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from melodynet.atomic import atomic_dir, write_text
+from melodynet.errors import BundleError
+from melodynet.song import Song
+
+MODEL_FILE = "model.keras"
+META_FILE = "melodynet.json"
+FORMAT = 1
+LATEST_FILE = "LATEST"
+
+
+@dataclass
+class BundleMeta:
+    """Everything besides the weights: how to encode, what was learned from, how it went."""
+
+    model: str
+    model_plugin: str
+    model_distribution: str
+    encoding: str
+    window: int
+    units: int
+    vocabulary: dict[str, list[str]]
+    songs: list[dict[str, Any]]
+    random_seed: int
+    epochs: int
+    epochs_run: int
+    batch_size: int
+    learning_rate: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    model_options: dict[str, Any] = field(default_factory=dict)
+    melodynet_version: str = ""
+    format: int = FORMAT
+    created: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def song_objects(self) -> list[Song]:
+        return [Song.from_json(s) for s in self.songs]
+
+
+def models_dir() -> Path:
+    """Where bundles go by default: $MELODYNET_MODELS, else ./models."""
+    return Path(os.environ.get("MELODYNET_MODELS", "models"))
+
+
+def default_dir(songs: list[Song], model: str) -> Path:
+    stem = songs[0].name if len(songs) == 1 else f"{songs[0].name}+{len(songs) - 1}"
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in stem)
+    return models_dir() / f"{safe}-{model}"
+
+
+def save(directory: Path, model, meta: BundleMeta, replace: bool = False) -> None:
+    """Write the bundle whole (temporary directory, then rename) and point LATEST at it."""
+    import keras
+
+    from melodynet.tfenv import tensorflow
+
+    tf = tensorflow()
+
+    from melodynet import __version__
+
+    meta.melodynet_version = __version__
+    meta.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    meta.versions = {"keras": keras.__version__, "tensorflow": tf.__version__}
+    with atomic_dir(directory, replace=replace) as tmp:
+        model.save(tmp / MODEL_FILE)
+        (tmp / META_FILE).write_text(json.dumps(asdict(meta), indent=1) + "\n", encoding="utf-8")
+    models_dir().mkdir(parents=True, exist_ok=True)
+    write_text(models_dir() / LATEST_FILE, str(Path(directory).resolve()) + "\n")
+
+
+def latest() -> Path:
+    pointer = models_dir() / LATEST_FILE
+    if not pointer.exists():
+        raise BundleError(
+            f"no trained model yet ({pointer} not found); run `melodynet train SONG` "
+            "or pass --model-dir DIR"
+        )
+    return Path(pointer.read_text(encoding="utf-8").strip())
+
+
+def read_meta(directory: Path) -> BundleMeta:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise BundleError(f"{directory}: no such model bundle directory")
+    path = directory / META_FILE
+    if not path.is_file() or not (directory / MODEL_FILE).is_file():
+        raise BundleError(
+            f"{directory}: not a melodynet bundle (expected {META_FILE} and {MODEL_FILE})"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path}: unreadable metadata ({exc})") from exc
+    if not isinstance(data, dict) or "format" not in data:
+        raise BundleError(f"{path}: not melodynet metadata")
+    if data["format"] > FORMAT:
+        raise BundleError(
+            f"{path}: written by melodynet {data.get('melodynet_version', '?')} in bundle format "
+            f"{data['format']}; this melodynet reads format {FORMAT}: upgrade melodynet"
+        )
+    known = set(BundleMeta.__dataclass_fields__)
+    try:
+        return BundleMeta(**{k: v for k, v in data.items() if k in known})
+    except TypeError as exc:
+        raise BundleError(f"{path}: incomplete metadata ({exc})") from exc
+
+
+def load_model(directory: Path):
+    """The Keras model, loaded in safe mode (no arbitrary code from the bundle)."""
+    import keras
+
+    path = Path(directory) / MODEL_FILE
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:
+        text = " ".join(str(exc).split())[:300]
+        raise BundleError(f"{path}: cannot load the model ({text})") from exc

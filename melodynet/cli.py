@@ -1,0 +1,311 @@
+"""The `melodynet` command line. TensorFlow and music21 are imported inside commands only."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from melodynet import __version__
+from melodynet.errors import MelodynetError
+from melodynet.plugins import registry
+
+
+def _info(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="melodynet")
+def cli() -> None:
+    """Learn melodies and write new ones.
+
+    \b
+    melodynet train songs/butterfly.txt --model stateful-lstm
+    melodynet generate --seed 4 --out song.mid
+    """
+
+
+@cli.command()
+@click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--model",
+    "model_name",
+    default="stateful-lstm",
+    show_default=True,
+    help="Model to train (see `melodynet models`).",
+)
+@click.option(
+    "--encoding",
+    default="single",
+    show_default=True,
+    help="single: one token per note; split: pitch and duration apart.",
+)
+@click.option("--window", default=4, show_default=True, help="Notes of context per prediction.")
+@click.option("--epochs", default=500, show_default=True, help="Most epochs to train.")
+@click.option(
+    "--batch-size",
+    default=32,
+    show_default=True,
+    help="Windows per step (sequence models: songs per step).",
+)
+@click.option("--learning-rate", default=0.003, show_default=True, help="Adam learning rate.")
+@click.option("--units", default=128, show_default=True, help="Width of the main layers.")
+@click.option(
+    "--random-seed",
+    default=0,
+    show_default=True,
+    help="Seed for weights and data order; the same seed gives the same notes.",
+)
+@click.option(
+    "--stop-when-perfect/--all-epochs",
+    default=True,
+    show_default=True,
+    help="Stop once the training songs are reproduced as well as the model can "
+    "(every note for sequence models, the window ceiling for window models).",
+)
+@click.option(
+    "--part",
+    type=int,
+    default=None,
+    help="Part to read from multi-part files (1 = top); default: the top line.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Bundle directory [default: models/SONG-MODEL].",
+)
+@click.option("--force", is_flag=True, help="Replace an existing bundle.")
+def train(
+    songs,
+    model_name,
+    encoding,
+    window,
+    epochs,
+    batch_size,
+    learning_rate,
+    units,
+    random_seed,
+    stop_when_perfect,
+    part,
+    out_dir,
+    force,
+) -> None:
+    """Train a model on one or more SONGS and save it as a bundle."""
+    from melodynet import bundle
+    from melodynet.learn import LearnOptions, check_songs
+    from melodynet.songio import read_songs
+
+    reg = registry()
+    reg.model(model_name)  # fail on a bad name before reading anything
+    reg.encoding(encoding)
+    for value, name in ((epochs, "--epochs"), (batch_size, "--batch-size"), (units, "--units")):
+        if value < 1:
+            raise MelodynetError(f"{name} must be at least 1, not {value}")
+    if learning_rate <= 0:
+        raise MelodynetError(f"--learning-rate must be positive, not {learning_rate}")
+    loaded = read_songs(songs, part=part, warn=_info)
+    check_songs(loaded, window)
+    target = out_dir or bundle.default_dir(loaded, reg.model(model_name).name)
+    if target.exists() and not force:
+        raise MelodynetError(f"{target} already exists; add --force to replace it, or --out DIR")
+    options = LearnOptions(
+        model=model_name,
+        encoding=encoding,
+        window=window,
+        units=units,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=random_seed,
+        stop_when_perfect=stop_when_perfect,
+    )
+    described = ", ".join(f"{s.name} ({len(s)} notes)" for s in loaded)
+    _info(f"Training {options.model} ({options.encoding} encoding, window {window}) on {described}")
+    trained = _learn_with_progress(loaded, options)
+    _report(trained)
+    bundle.save(target, trained.model, trained.meta, replace=force)
+    _info(f"Saved {target}")
+
+
+def _learn_with_progress(songs, options):
+    from melodynet.learn import learn
+
+    status = {"text": ""}
+    with click.progressbar(
+        length=options.epochs,
+        label="epochs",
+        file=sys.stderr,
+        show_pos=True,
+        item_show_func=lambda _: status["text"],
+    ) as bar:
+
+        def on_epoch(epoch: int, loss: float, accuracy: float) -> None:
+            status["text"] = f"loss {loss:.4f}  acc {accuracy:.3f}"
+            bar.update(1)
+
+        trained = learn(songs, options, on_epoch)
+    stop = " (stopped: nothing left to learn)" if trained.meta.metrics["stopped_early"] else ""
+    _info(f"Trained {trained.meta.epochs_run} epochs{stop}")
+    return trained
+
+
+def _report(trained) -> None:
+    from melodynet.evaluation import score_all
+
+    scores = score_all(trained)
+    trained.meta.metrics["songs"] = [s.to_json() for s in scores]
+    for s in scores:
+        _info(
+            f"  {s.song}: one-step {s.one_step_correct}/{s.one_step_total} "
+            f"({s.one_step_accuracy:.0%}), full song {s.full_song_matches}/"
+            f"{s.full_song_length}"
+        )
+
+
+def _load(model_dir: Path | None):
+    from melodynet import bundle, trained
+
+    directory = model_dir or bundle.latest()
+    bundle.read_meta(directory)  # fail fast, before TensorFlow is imported
+    _info(f"Using model {directory}")
+    return trained.load(directory)
+
+
+@cli.command()
+@click.option(
+    "--model-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Bundle to use [default: the most recently trained].",
+)
+@click.option(
+    "--seed",
+    "primer",
+    default=None,
+    help="Primer: a count of leading notes of the training song, or notes in "
+    'tinyNotation such as "g8 e8 e4 f8" [default: the model\'s window].',
+)
+@click.option(
+    "--length",
+    type=int,
+    default=None,
+    help="Notes to generate [default: the rest of the training song].",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["full", "one-step"]),
+    default="full",
+    show_default=True,
+    help="full: feed predictions back; one-step: feed the song's true notes.",
+)
+@click.option(
+    "--song",
+    "song_name",
+    default=None,
+    help="Training song the primer and comparison come from [default: the first].",
+)
+@click.option(
+    "--out",
+    "outputs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Write the result; the suffix picks the format (.mid, .txt, .musicxml). "
+    "Repeat for several.",
+)
+def generate(model_dir, primer, length, mode, song_name, outputs) -> None:
+    """Continue a primer with a trained model and write the melody."""
+    from melodynet.generation import generate_song
+    from melodynet.songio import check_writable, write_song
+
+    check_writable(outputs)
+    trained = _load(model_dir)
+    result = generate_song(trained, primer, length, mode, song_name)
+    click.echo(result.song.tiny())
+    if result.matches is not None:
+        _info(
+            f"{result.matches}/{result.compared} generated notes match {result.reference} "
+            "in position"
+        )
+    for path in outputs:
+        write_song(result.song, path)
+        _info(f"Wrote {path}")
+
+
+@cli.command()
+@click.option(
+    "--model-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Bundle to use [default: the most recently trained].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(model_dir, as_json) -> None:
+    """One-step accuracy and full-song matches on each training song."""
+    from melodynet.evaluation import score_all
+
+    trained = _load(model_dir)
+    scores = score_all(trained)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "model_dir": str(trained.directory),
+                    "model": trained.meta.model,
+                    "encoding": trained.meta.encoding,
+                    "window": trained.meta.window,
+                    "songs": [s.to_json() for s in scores],
+                },
+                indent=1,
+            )
+        )
+        return
+    for s in scores:
+        click.echo(
+            f"{s.song}: one-step {s.one_step_correct}/{s.one_step_total} "
+            f"({s.one_step_accuracy:.1%}), full song {s.full_song_matches}/"
+            f"{s.full_song_length}"
+        )
+
+
+@cli.command()
+def models() -> None:
+    """List the available models and the plugin that provides each."""
+    reg = registry()
+    for name, provided in sorted(reg.models.items()):
+        spec = provided.spec
+        info = next(p for p in reg.plugins if p.name == provided.plugin)
+        source = "built-in" if info.builtin else f"{info.distribution} {info.version}"
+        kind = "sequence" if spec.sequence else "window"
+        aliases = f" (alias: {', '.join(spec.aliases)})" if spec.aliases else ""
+        click.echo(f"{name:16} {kind:9} {source:24} {spec.description}{aliases}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def plugins(as_json) -> None:
+    """List installed plugins: distribution, version, hooks and status."""
+    reg = registry()
+    if as_json:
+        click.echo(json.dumps([p.to_json() for p in reg.plugins], indent=1))
+        return
+    for p in reg.plugins:
+        line = f"{p.name:36} {p.distribution or '-'} {p.version}  hooks: {', '.join(p.hooks)}"
+        if p.error:
+            line += f"  FAILED: {p.error}"
+        click.echo(line)
+
+
+def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
+    registry(cli)  # plugins may add commands, so load them before parsing
+    cli(prog_name="melodynet")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The plugin contract: every hook melodynet calls, and the specs plugins register.
+
+A plugin is a module or object with functions marked ``@hookimpl``; it is
+found through the ``melodynet`` entry-point group (the built-in models,
+encodings, readers and writers are registered the same way, as default
+plugins). Each ``register_*`` hook receives a ``register`` callback: call it
+once per thing you provide. melodynet checks the names, reports duplicates
+and keeps aliases. Hook functions may leave out arguments they do not use,
+so hooks can gain arguments without breaking existing plugins.
+
+Nothing here imports TensorFlow: model builders import Keras when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from melodynet.song import Note, Song
+
+hookspec = pluggy.HookspecMarker("melodynet")
+hookimpl = pluggy.HookimplMarker("melodynet")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What a model builder is asked to build."""
+
+    window: int
+    """Notes of context a window model sees (the primer length for sequence models)."""
+    units: int = 128
+    """Width of the main layers."""
+    stateful: bool = False
+    """Sequence models only: build the note-by-note generator, whose recurrent layers
+    must be ``stateful=True`` (the input then has a fixed batch size and one time step)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Model-specific options, saved with the bundle."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A trainable model.
+
+    ``build(inputs, config)`` takes a Keras input tensor and returns the
+    network's hidden features; melodynet adds one softmax head per encoding
+    output, trains, saves and generates. Window models (``sequence=False``)
+    get inputs of shape (batch, window, features) and return (batch, units).
+    Sequence models (``sequence=True``) get (batch, time, features), return
+    (batch, time, units), are trained on whole songs and generate note by
+    note, carrying their recurrent state. Use only serializable Keras layers
+    (no ``Lambda``): bundles are loaded in Keras safe mode.
+    """
+
+    name: str
+    build: Callable[[Any, ModelConfig], Any]
+    sequence: bool = False
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EncodingSpec:
+    """How notes become the classes a model predicts.
+
+    ``heads`` names the outputs (one softmax each). ``labels(note)`` gives one
+    string label per head; ``note(labels)`` turns one label per head back
+    into a Note, for any combination of labels seen in training. The
+    vocabulary of each head is learned from the training songs and saved with
+    the model. Model inputs are the one-hot labels of all heads, concatenated.
+    """
+
+    name: str
+    heads: tuple[str, ...]
+    labels: Callable[[Note], tuple[str, ...]]
+    note: Callable[[tuple[str, ...]], Note]
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class ReadOptions:
+    """What a reader is told about the file it reads."""
+
+    part: int | None = None
+    """1-based part to take from a multi-part score; None takes the top line."""
+    warn: Callable[[str], None] = print
+    """Report a decision to the user (a part chosen, chords reduced), one line each."""
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    """Reads songs from files with the given suffixes (lower case, with the dot).
+
+    ``read(path, options)`` returns the songs in the file. Raise
+    ``melodynet.SongError`` for bad input, naming the position where possible.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    read: Callable[[Path, ReadOptions], Sequence[Song]]
+    description: str = ""
+
+
+@dataclass
+class WriteOptions:
+    """Rendering choices shared by all writers."""
+
+    tempo: float | None = None
+    """Beats per minute; None keeps the song's own tempo."""
+    instrument: int = 0
+    """General MIDI program (0 = acoustic grand piano)."""
+
+
+@dataclass(frozen=True)
+class WriterSpec:
+    """Writes a song to files with the given suffixes.
+
+    ``write(song, path, options)`` writes the whole file at ``path``;
+    melodynet passes a temporary path and renames it into place afterwards,
+    so a writer never needs to clean up after itself.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    write: Callable[[Song, Path, WriteOptions], None]
+    description: str = ""
+
+
+@hookspec
+def register_models(register: Callable[[ModelSpec], None]) -> None:
+    """Register model architectures: ``register(ModelSpec(...))``."""
+
+
+@hookspec
+def register_encodings(register: Callable[[EncodingSpec], None]) -> None:
+    """Register note encodings: ``register(EncodingSpec(...))``."""
+
+
+@hookspec
+def register_readers(register: Callable[[ReaderSpec], None]) -> None:
+    """Register song readers by file suffix: ``register(ReaderSpec(...))``."""
+
+
+@hookspec
+def register_writers(register: Callable[[WriterSpec], None]) -> None:
+    """Register output writers by file suffix: ``register(WriterSpec(...))``."""
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``melodynet`` command line: ``@cli.command()``."""

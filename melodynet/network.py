@@ -1,0 +1,44 @@
+"""Keras models from a model plugin's body plus one softmax head per encoding head."""
+
+from __future__ import annotations
+
+from melodynet.codec import Codec
+from melodynet.hookspecs import ModelConfig, ModelSpec
+
+
+def build(spec: ModelSpec, config: ModelConfig, codec: Codec, batch_size: int | None = None):
+    """The trainable model, or with ``config.stateful`` the note-by-note generator."""
+    import keras
+    from keras import layers
+
+    features = codec.feature_size
+    if not spec.sequence:
+        inputs = keras.Input(shape=(config.window, features), name="notes")
+        hidden = inputs
+    elif config.stateful:
+        inputs = keras.Input(batch_shape=(batch_size, 1, features), name="notes")
+        hidden = inputs
+    else:
+        inputs = keras.Input(shape=(None, features), name="notes")
+        hidden = layers.Masking(0.0)(inputs)  # padding between songs of different lengths
+    hidden = spec.build(hidden, config)
+    outputs = {
+        head: layers.Dense(size, activation="softmax", name=head)(hidden)
+        for head, size in zip(codec.heads, codec.sizes, strict=True)
+    }
+    return keras.Model(inputs, outputs, name=spec.name.replace("-", "_"))
+
+
+def stepper(spec: ModelSpec, config: ModelConfig, codec: Codec, trained, batch_size: int):
+    """A stateful copy of a trained sequence model that takes one note per call."""
+    import dataclasses
+
+    step = build(spec, dataclasses.replace(config, stateful=True), codec, batch_size)
+    step.set_weights(trained.get_weights())
+    return step
+
+
+def reset_states(model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "stateful", False) and hasattr(layer, "reset_state"):
+            layer.reset_state()

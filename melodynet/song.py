@@ -1,0 +1,155 @@
+"""Songs and notes: the plain data every other module passes around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+# music21's default spelling of the twelve pitch classes.
+_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
+
+# (quarter length, tinyNotation duration) for every single-token duration, longest first.
+_PLAIN = [
+    (Fraction(4, d) * (2 - Fraction(1, 2**dots)), f"{d}{'.' * dots}")
+    for d in (1, 2, 4, 8, 16, 32, 64)
+    for dots in (0, 1, 2)
+]
+_TRIPLETS = [(Fraction(4, d) * Fraction(2, 3), f"{d}") for d in (2, 4, 8, 16, 32)]
+_DURATION_TEXT = dict(_PLAIN)
+_PIECES = sorted(
+    [(q, False, t) for q, t in _PLAIN] + [(q, True, t) for q, t in _TRIPLETS], reverse=True
+)
+
+
+def pitch_name(midi: int) -> str:
+    """'G4' for 67, spelled the way music21 spells a bare MIDI number."""
+    return f"{_NAMES[midi % 12]}{midi // 12 - 1}"
+
+
+def _tiny_pitch(midi: int | None) -> str:
+    if midi is None:
+        return "r"
+    name = _NAMES[midi % 12]
+    step, accidental = name[0].lower(), name[1:]
+    octave = midi // 12 - 1
+    if octave >= 4:
+        return step + "'" * (octave - 4) + accidental  # music21 ignores ' after #
+    return step.upper() * (4 - octave) + accidental
+
+
+def duration_pieces(quarter_length: Fraction) -> list[tuple[str, bool]]:
+    """Split a duration into tinyNotation durations that tie together.
+
+    Returns (duration text, is_triplet) pairs; raises ValueError when no
+    combination of plain, dotted and triplet values adds up exactly.
+    """
+    remaining = Fraction(quarter_length)
+    pieces: list[tuple[str, bool]] = []
+    while remaining > 0 and len(pieces) < 64:
+        for q, triplet, text in _PIECES:
+            if q <= remaining:
+                pieces.append((text, triplet))
+                remaining -= q
+                break
+        else:
+            break
+    if remaining != 0 or not pieces:
+        raise ValueError(f"duration of {quarter_length} quarter notes has no tinyNotation form")
+    return pieces
+
+
+@dataclass(frozen=True)
+class Note:
+    """One melody event: a MIDI pitch (None for a rest) held for a duration in quarter notes."""
+
+    pitch: int | None
+    duration: Fraction
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "duration", Fraction(self.duration))
+        assert self.duration > 0, "a note lasts for some time"
+        assert self.pitch is None or 0 <= self.pitch <= 127, "MIDI pitch range"
+
+    @property
+    def is_rest(self) -> bool:
+        return self.pitch is None
+
+    @property
+    def key(self) -> str:
+        """Exact label, MIDI pitch and quarter length: '67:1/2' (G4 eighth) or 'rest:1'."""
+        return f"{'rest' if self.pitch is None else self.pitch}:{self.duration}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Note:
+        pitch, _, duration = key.partition(":")
+        return cls(None if pitch == "rest" else int(pitch), Fraction(duration))
+
+    @property
+    def tiny(self) -> str:
+        """The note in tinyNotation: 'g8', "c'4.", 'r4', or tied pieces such as 'c2~ c8'."""
+        head = _tiny_pitch(self.pitch)
+        plain = _DURATION_TEXT.get(self.duration)
+        if plain is not None:
+            return head + plain
+        tokens = []
+        for text, triplet in duration_pieces(self.duration):
+            token = head + text
+            tokens.append(f"trip{{{token}}}" if triplet else token)
+        joiner = " " if self.pitch is None else "~ "
+        return joiner.join(tokens)
+
+
+@dataclass
+class Song:
+    """A monophonic melody with the metadata that travels with it."""
+
+    notes: list[Note]
+    title: str = ""
+    tempo: float = 120.0
+    time_signature: str = "4/4"
+    key: str = ""
+    source: str = ""
+    path: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.notes)
+
+    @property
+    def name(self) -> str:
+        """Short name used for bundles and reports: the file's stem, else the title."""
+        if self.path:
+            stem = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+            return stem.rsplit(".", 1)[0] if "." in stem else stem
+        return self.title or "song"
+
+    @property
+    def quarter_length(self) -> Fraction:
+        return sum((n.duration for n in self.notes), Fraction(0))
+
+    def tiny(self) -> str:
+        return " ".join(n.tiny for n in self.notes)
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "path": self.path,
+            "tempo": self.tempo,
+            "time_signature": self.time_signature,
+            "key": self.key,
+            "source": self.source,
+            "notes": [n.key for n in self.notes],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Song:
+        return cls(
+            notes=[Note.from_key(k) for k in data["notes"]],
+            title=data.get("title", ""),
+            tempo=float(data.get("tempo", 120.0)),
+            time_signature=data.get("time_signature", "4/4"),
+            key=data.get("key", ""),
+            source=data.get("source", ""),
+            path=data.get("path", ""),
+        )
