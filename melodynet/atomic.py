@@ -61,7 +61,9 @@ def atomic_dir(path: Path, replace: bool = False) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, 0o755)
-        if path.exists() and replace:
+        if path.exists() and not replace:
+            raise MelodynetError(f"{path}: already exists (written meanwhile?); not replaced")
+        if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.replace(path, old / path.name)
         os.rename(tmp, path)

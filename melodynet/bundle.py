@@ -102,7 +102,7 @@ def read_meta(directory: Path) -> BundleMeta:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"{path}: unreadable metadata ({exc})") from exc
-    if not isinstance(data, dict) or "format" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("format"), int):
         raise BundleError(f"{path}: not melodynet metadata")
     if data["format"] > FORMAT:
         raise BundleError(
@@ -111,18 +111,59 @@ def read_meta(directory: Path) -> BundleMeta:
         )
     known = set(BundleMeta.__dataclass_fields__)
     try:
-        return BundleMeta(**{k: v for k, v in data.items() if k in known})
+        meta = BundleMeta(**{k: v for k, v in data.items() if k in known})
     except TypeError as exc:
         raise BundleError(f"{path}: incomplete metadata ({exc})") from exc
+    problem = _check_meta(meta)
+    if problem:
+        raise BundleError(f"{path}: invalid metadata ({problem})")
+    return meta
 
 
-def load_model(directory: Path):
+def _check_meta(meta: BundleMeta) -> str:
+    """What is wrong with metadata that parsed as JSON but may hold anything."""
+    for name in ("model", "encoding", "model_plugin", "model_distribution"):
+        if not isinstance(getattr(meta, name), str):
+            return f"{name} is not a string"
+    for name in ("window", "units", "random_seed", "epochs_run"):
+        value = getattr(meta, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"{name} is not a whole number"
+    if meta.window < 1:
+        return "window is below 1"
+    vocab = meta.vocabulary
+    if (
+        not isinstance(vocab, dict)
+        or not vocab
+        or not all(
+            isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in vocab.values()
+        )
+    ):
+        return "vocabulary is not a list of labels per head"
+    if not isinstance(meta.songs, list) or not meta.songs:
+        return "no training songs"
+    try:
+        songs = meta.song_objects()
+    except (KeyError, TypeError, ValueError, AssertionError, ZeroDivisionError) as exc:
+        return f"training songs unreadable: {exc}"
+    if any(len(s) <= meta.window for s in songs):
+        return "a training song is shorter than the window"
+    return ""
+
+
+def load_model(directory: Path, custom_objects: dict[str, Any] | None = None):
     """The Keras model, loaded in safe mode (no arbitrary code from the bundle)."""
     import keras
 
     path = Path(directory) / MODEL_FILE
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:
-        text = " ".join(str(exc).split())[:300]
-        raise BundleError(f"{path}: cannot load the model ({text})") from exc
+        return keras.saving.load_model(
+            path, custom_objects=custom_objects, compile=False, safe_mode=True
+        )
+    except Exception as exc:  # Keras raises many types for damaged or unsafe files
+        text = " ".join(str(exc).split())
+        if "Lambda" in text and "safe" in text:
+            reason = "it holds a Lambda layer (arbitrary Python code), refused by Keras safe mode"
+        else:
+            reason = text[:300] or type(exc).__name__
+        raise BundleError(f"{path}: cannot load the model: {reason}") from exc

@@ -304,7 +304,24 @@ def plugins(as_json) -> None:
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
     registry(cli)  # plugins may add commands, so load them before parsing
-    cli(prog_name="melodynet")
+    try:
+        cli.main(prog_name="melodynet", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug, not the user's fault: one line unless debugging
+        if os.environ.get("MELODYNET_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        click.echo(
+            f"Error: internal error: {type(exc).__name__}: {text} "
+            "(set MELODYNET_DEBUG=1 to see the traceback)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

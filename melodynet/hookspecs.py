@@ -56,6 +56,10 @@ class ModelSpec:
     (batch, time, units), are trained on whole songs and generate note by
     note, carrying their recurrent state. Use only serializable Keras layers
     (no ``Lambda``): bundles are loaded in Keras safe mode.
+
+    ``custom_objects()``, if given, returns the model's own Keras classes by
+    name (``{"MyLayer": MyLayer}``); melodynet calls it only when it loads a
+    bundle, so the plugin need not import Keras until then.
     """
 
     name: str
@@ -63,6 +67,7 @@ class ModelSpec:
     sequence: bool = False
     description: str = ""
     aliases: tuple[str, ...] = ()
+    custom_objects: Callable[[], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from melodynet.errors import SongError
-from melodynet.song import Note, Song
+from melodynet.song import Note, Song, duration_problem
 
 
 def notes_from_stream(stream, where: str) -> list[Note]:
@@ -16,6 +16,9 @@ def notes_from_stream(stream, where: str) -> list[Note]:
         duration = Fraction(element.quarterLength).limit_denominator(96)
         if duration <= 0:
             continue  # grace notes
+        problem = duration_problem(duration)
+        if problem:
+            raise SongError(f"{where}: note {len(notes) + 1} {problem}")
         if element.isRest:
             notes.append(Note(None, duration))
             continue

@@ -11,7 +11,7 @@ _NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
 # (quarter length, tinyNotation duration) for every single-token duration, longest first.
 _PLAIN = [
     (Fraction(4, d) * (2 - Fraction(1, 2**dots)), f"{d}{'.' * dots}")
-    for d in (1, 2, 4, 8, 16, 32, 64)
+    for d in (1, 2, 4, 8, 16, 32, 64, 128)
     for dots in (0, 1, 2)
 ]
 _TRIPLETS = [(Fraction(4, d) * Fraction(2, 3), f"{d}") for d in (2, 4, 8, 16, 32)]
@@ -19,6 +19,27 @@ _DURATION_TEXT = dict(_PLAIN)
 _PIECES = sorted(
     [(q, False, t) for q, t in _PLAIN] + [(q, True, t) for q, t in _TRIPLETS], reverse=True
 )
+
+
+SHORTEST = Fraction(1, 32)  # a 128th note
+LONGEST = Fraction(64)  # sixteen whole notes
+
+
+def duration_problem(quarter_length: Fraction) -> str:
+    """Why melodynet cannot take a note of this length, or '' if it can."""
+    if not SHORTEST <= quarter_length <= LONGEST:
+        return (
+            f"lasts {quarter_length} quarter notes; melodynet takes notes from a 128th "
+            "note to sixteen whole notes"
+        )
+    try:
+        duration_pieces(quarter_length)
+    except ValueError:
+        return (
+            f"lasts {quarter_length} quarter notes, which is no sum of plain, dotted "
+            "and triplet values"
+        )
+    return ""
 
 
 def pitch_name(midi: int) -> str:

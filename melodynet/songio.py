@@ -11,6 +11,8 @@ from melodynet.hookspecs import ReadOptions, WriteOptions
 from melodynet.plugins import registry
 from melodynet.song import Song
 
+MAX_FILE_BYTES = 2_000_000  # far beyond any melody; keeps parsing time bounded
+
 
 def read_songs(
     paths: Iterable[str | Path], part: int | None = None, warn: Callable[[str], None] = print
@@ -22,6 +24,12 @@ def read_songs(
             raise SongError(f"{path}: no such file")
         if path.is_dir():
             raise SongError(f"{path}: is a directory, expected a song file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SongError(
+                f"{path}: {size / 1e6:.1f} MB is too large for a song file "
+                f"(limit {MAX_FILE_BYTES / 1e6:.0f} MB)"
+            )
         reader = registry().reader(path.suffix)
         if reader is None:
             raise SongError(

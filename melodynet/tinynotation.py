@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from melodynet.errors import SongError
+from melodynet.meters import meter_problem
 from melodynet.song import Note, Song
 
 _META_RE = re.compile(r"^#\s*([A-Za-z_][\w -]*?)\s*:\s*(.*?)\s*$")
@@ -33,6 +34,11 @@ def _parse_body(lines: list[tuple[int, str]], where: str) -> tuple[list[Note], s
     ]
     if not positions:
         raise SongError(f"{where}: no notes found (expected tinyNotation such as 'g8 e8 e4')")
+    for line, column, token in positions:
+        meter = re.fullmatch(r"(\d+)/(\d+)", token)
+        problem = meter and meter_problem(int(meter.group(1)), int(meter.group(2)))
+        if problem:
+            raise SongError(f"{where}:{line}:{column}: {problem}")
 
     class Converter(tinyNotation.Converter):
         def parseOne(self, i: int, t: str) -> None:  # noqa: N802 (music21's name)

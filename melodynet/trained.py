@@ -63,7 +63,7 @@ def load(directory: Path) -> Trained:
             f"{encoding.name!r} ({list(encoding.heads)})"
         )
     codec = Codec(encoding, meta.vocabulary)
-    model = bundle.load_model(directory)
+    model = bundle.load_model(directory, spec.custom_objects() if spec.custom_objects else None)
     for head, size in zip(codec.heads, codec.sizes, strict=True):
         out = model.output.get(head) if isinstance(model.output, dict) else None
         if out is None or out.shape[-1] != size:

@@ -1,0 +1,25 @@
+"""A bounded run of the coverage-guided fuzzer on every reader and on bundle loading.
+
+Longer runs: python scripts/fuzz.py TARGET --seconds 600.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("atheris")
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fuzz.py"
+
+
+@pytest.mark.parametrize("target", ["midi", "musicxml", "abc", "text", "bundle"])
+def test_fuzz_target_finds_no_crash(target, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), target, "--seconds", "6", "--corpus", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done" in result.stderr
