@@ -12,6 +12,15 @@ import click
 from melodynet import __version__
 from melodynet.errors import MelodynetError
 from melodynet.plugins import registry
+from melodynet.render_cli import (
+    INSTRUMENT_HELP,
+    TEMPO_HELP,
+    check_plot_path,
+    check_render_options,
+    render,
+    report,
+    write_curves,
+)
 
 
 def _info(message: str) -> None:
@@ -81,6 +90,12 @@ def cli() -> None:
     help="Bundle directory [default: models/SONG-MODEL].",
 )
 @click.option("--force", is_flag=True, help="Replace an existing bundle.")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the learning curves (loss and accuracy per epoch): .png, .svg or .pdf.",
+)
 def train(
     songs,
     model_name,
@@ -95,6 +110,7 @@ def train(
     part,
     out_dir,
     force,
+    plot,
 ) -> None:
     """Train a model on one or more SONGS and save it as a bundle."""
     from melodynet import bundle
@@ -109,6 +125,8 @@ def train(
             raise MelodynetError(f"{name} must be at least 1, not {value}")
     if learning_rate <= 0:
         raise MelodynetError(f"--learning-rate must be positive, not {learning_rate}")
+    if plot:
+        check_plot_path(plot)
     loaded = read_songs(songs, part=part, warn=_info)
     check_songs(loaded, window)
     target = out_dir or bundle.default_dir(loaded, reg.model(model_name).name)
@@ -131,6 +149,9 @@ def train(
     _report(trained)
     bundle.save(target, trained.model, trained.meta, replace=force)
     _info(f"Saved {target}")
+    if plot:
+        write_curves(trained.meta.history, plot, title=target.name)
+        _info(f"Wrote {plot}")
 
 
 def _learn_with_progress(songs, options):
@@ -169,12 +190,9 @@ def _report(trained) -> None:
 
 
 def _load(model_dir: Path | None):
-    from melodynet import bundle, trained
+    from melodynet.trained import open_bundle
 
-    directory = model_dir or bundle.latest()
-    bundle.read_meta(directory)  # fail fast, before TensorFlow is imported
-    _info(f"Using model {directory}")
-    return trained.load(directory)
+    return open_bundle(model_dir, _info)
 
 
 @cli.command()
@@ -215,14 +233,18 @@ def _load(model_dir: Path | None):
     "outputs",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="Write the result; the suffix picks the format (.mid, .txt, .musicxml). "
-    "Repeat for several.",
+    help="Write the result; the suffix picks the format (.mid, .txt, .musicxml, .svg, .pdf, "
+    ".png, .wav). Repeat for several.",
 )
-def generate(model_dir, primer, length, mode, song_name, outputs) -> None:
+@click.option("--tempo", type=float, default=None, help=TEMPO_HELP)
+@click.option("--instrument", type=int, default=0, show_default=True, help=INSTRUMENT_HELP)
+def generate(model_dir, primer, length, mode, song_name, outputs, tempo, instrument) -> None:
     """Continue a primer with a trained model and write the melody."""
     from melodynet.generation import generate_song
+    from melodynet.hookspecs import WriteOptions
     from melodynet.songio import check_writable, write_song
 
+    check_render_options(tempo, instrument)
     check_writable(outputs)
     trained = _load(model_dir)
     result = generate_song(trained, primer, length, mode, song_name)
@@ -233,7 +255,7 @@ def generate(model_dir, primer, length, mode, song_name, outputs) -> None:
             "in position"
         )
     for path in outputs:
-        write_song(result.song, path)
+        write_song(result.song, path, WriteOptions(tempo=tempo, instrument=instrument))
         _info(f"Wrote {path}")
 
 
@@ -299,6 +321,10 @@ def plugins(as_json) -> None:
         if p.error:
             line += f"  FAILED: {p.error}"
         click.echo(line)
+
+
+cli.add_command(render)
+cli.add_command(report)
 
 
 def main() -> None:

@@ -129,13 +129,17 @@ class WriterSpec:
 
     ``write(song, path, options)`` writes the whole file at ``path``;
     melodynet passes a temporary path and renames it into place afterwards,
-    so a writer never needs to clean up after itself.
+    so a writer never needs to clean up after itself. ``check(path)``, if
+    given, runs before any work is done (before training or loading a model):
+    raise ``MelodynetError`` there if the file cannot be written, for example
+    because a program the writer needs is not installed.
     """
 
     name: str
     suffixes: tuple[str, ...]
     write: Callable[[Song, Path, WriteOptions], None]
     description: str = ""
+    check: Callable[[Path], None] | None = None
 
 
 @hookspec

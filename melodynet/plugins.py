@@ -28,6 +28,7 @@ DEFAULT_PLUGINS = (
     "melodynet.default_plugins.models",
     "melodynet.default_plugins.readers",
     "melodynet.default_plugins.writers",
+    "melodynet.default_plugins.renderers",
 )
 ENTRY_POINT_GROUP = "melodynet"
 LOAD_ENV = "MELODYNET_LOAD_PLUGINS"

@@ -41,7 +41,8 @@ def read_songs(
 
 
 def check_writable(outputs: Iterable[str | Path]) -> None:
-    """Fail before any work is done if an output has no writer or no directory."""
+    """Fail before any work is done if an output has no writer, no directory, or a writer
+    that says it cannot write there."""
     for raw in outputs:
         path = Path(raw)
         if registry().writer(path.suffix) is None:
@@ -53,6 +54,9 @@ def check_writable(outputs: Iterable[str | Path]) -> None:
             raise MelodynetError(f"{path}: directory {path.parent} does not exist")
         if path.is_dir():
             raise MelodynetError(f"{path}: is a directory")
+        writer = registry().writer(path.suffix)
+        if writer.check is not None:
+            writer.check(path)
 
 
 def write_song(song: Song, path: str | Path, options: WriteOptions | None = None) -> None:

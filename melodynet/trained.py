@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,14 @@ def _plugin_spec(meta: bundle.BundleMeta, directory: Path) -> tuple[ModelSpec, E
     except MelodynetError:
         raise BundleError(f"{directory}: encoding {meta.encoding!r} is not installed") from None
     return spec, encoding
+
+
+def open_bundle(model_dir: Path | None, say: Callable[[str], None]) -> Trained:
+    """The bundle a command asked for, or the most recently trained one; says which."""
+    directory = model_dir or bundle.latest()
+    bundle.read_meta(directory)  # fail fast, before TensorFlow is imported
+    say(f"Using model {directory}")
+    return load(directory)
 
 
 def load(directory: Path) -> Trained:
