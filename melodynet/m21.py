@@ -12,7 +12,8 @@ from melodynet.song import Note, Song, duration_problem
 def notes_from_stream(stream, where: str) -> list[Note]:
     """The notes and rests of a monophonic stream, ties merged, grace notes dropped."""
     notes: list[Note] = []
-    for element in stream.stripTies().flatten().notesAndRests:
+    # Flatten first: music21's stripTies on measures takes minutes on long tied notes.
+    for element in stream.flatten().stripTies().notesAndRests:
         duration = Fraction(element.quarterLength).limit_denominator(96)
         if duration <= 0:
             continue  # grace notes
@@ -30,6 +31,19 @@ def notes_from_stream(stream, where: str) -> list[Note]:
             raise SongError(f"{where}: pitch {top} is outside the MIDI range 0-127")
         notes.append(Note(top, duration))
     return notes
+
+
+def _merge_rests(notes: list[Note]) -> list[Note]:
+    """One rest per silence: scores split rests at bar lines, a melody need not."""
+    merged: list[Note] = []
+    for note in notes:
+        if note.is_rest and merged and merged[-1].is_rest:
+            total = merged[-1].duration + note.duration
+            if not duration_problem(total):
+                merged[-1] = Note(None, total)
+                continue
+        merged.append(note)
+    return merged
 
 
 def song_from_score(score, where: str, part: int | None, warn: Callable[[str], None]) -> Song:
@@ -59,11 +73,12 @@ def song_from_score(score, where: str, part: int | None, warn: Callable[[str], N
     chords = len(flat.getElementsByClass("Chord"))
     voiced = any(m.hasVoices() for m in chosen.getElementsByClass("Measure"))
     if chords or voiced:
-        chosen = chosen.chordify()
+        chosen = chosen.flatten().chordify()
         warn(f"{where}: chords or voices reduced to their top note")
     notes = notes_from_stream(chosen, where)
     if not notes:
         raise SongError(f"{where}: no notes found")
+    notes = _merge_rests(notes)
     # leading and trailing rests are silence around the melody, not part of it
     while notes and notes[0].is_rest:
         notes.pop(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -14,7 +15,7 @@ _PLAIN = [
     for d in (1, 2, 4, 8, 16, 32, 64, 128)
     for dots in (0, 1, 2)
 ]
-_TRIPLETS = [(Fraction(4, d) * Fraction(2, 3), f"{d}") for d in (2, 4, 8, 16, 32)]
+_TRIPLETS = [(Fraction(4, d) * Fraction(2, 3), f"{d}") for d in (2, 4, 8, 16, 32, 64)]
 _DURATION_TEXT = dict(_PLAIN)
 _PIECES = sorted(
     [(q, False, t) for q, t in _PLAIN] + [(q, True, t) for q, t in _TRIPLETS], reverse=True
@@ -59,24 +60,35 @@ def _tiny_pitch(midi: int | None) -> str:
 
 
 def duration_pieces(quarter_length: Fraction) -> list[tuple[str, bool]]:
-    """Split a duration into tinyNotation durations that tie together.
+    """Split a duration into as few tinyNotation durations as tie together to it.
 
     Returns (duration text, is_triplet) pairs; raises ValueError when no
     combination of plain, dotted and triplet values adds up exactly.
     """
     remaining = Fraction(quarter_length)
-    pieces: list[tuple[str, bool]] = []
-    while remaining > 0 and len(pieces) < 64:
-        for q, triplet, text in _PIECES:
-            if q <= remaining:
-                pieces.append((text, triplet))
-                remaining -= q
-                break
-        else:
-            break
-    if remaining != 0 or not pieces:
-        raise ValueError(f"duration of {quarter_length} quarter notes has no tinyNotation form")
-    return pieces
+    wholes = []
+    while remaining > 8:  # long notes: whole notes first, then the short search below
+        wholes.append(("1", False))
+        remaining -= 4
+    for depth in range(1, 7):
+        found = _pieces(remaining, depth)
+        if found is not None:
+            return wholes + list(found)
+    raise ValueError(f"duration of {quarter_length} quarter notes has no tinyNotation form")
+
+
+@functools.cache
+def _pieces(remaining: Fraction, depth: int) -> tuple[tuple[str, bool], ...] | None:
+    if remaining == 0:
+        return ()
+    if depth == 0:
+        return None
+    for q, triplet, text in _PIECES:
+        if q <= remaining:
+            rest = _pieces(remaining - q, depth - 1)
+            if rest is not None:
+                return ((text, triplet), *rest)
+    return None
 
 
 @dataclass(frozen=True)
