@@ -8,6 +8,7 @@ a one-line warning and marked failed; everything else keeps working.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import re
@@ -153,7 +154,18 @@ def _register_plugins(pm: pluggy.PluginManager, registry: Registry) -> None:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:
             pm.unregister(name=ep.name)
-            info.error = _one_line(exc)
+            info.error = _unknown_hooks(pm, plugin) or _one_line(exc)
+
+
+def _unknown_hooks(pm: pluggy.PluginManager, plugin: Any) -> str:
+    """'unknown hook 'register_model' (did you mean 'register_models'?)' for misspelt hooks."""
+    known = [name for name in dir(hookspecs) if name.startswith("register_")]
+    found = []
+    for name in dir(plugin):
+        if pm.parse_hookimpl_opts(plugin, name) is not None and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            found.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"unknown hook {', '.join(found)}" if found else ""
 
 
 def _own_version() -> str:
