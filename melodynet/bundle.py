@@ -9,12 +9,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from melodynet.atomic import atomic_dir, write_text
 from melodynet.errors import BundleError
 from melodynet.song import Song
 
 MODEL_FILE = "model.keras"
 META_FILE = "melodynet.json"
+STATE_FILE = "training-state.npz"
 FORMAT = 1
 LATEST_FILE = "LATEST"
 
@@ -39,6 +42,11 @@ class BundleMeta:
     metrics: dict[str, Any] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)
+    validation_songs: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    """The training options, so `train --resume` can continue with the same ones."""
+    status: str = "complete"
+    """complete, training (a checkpoint) or interrupted."""
     melodynet_version: str = ""
     format: int = FORMAT
     created: str = ""
@@ -59,8 +67,12 @@ def default_dir(songs: list[Song], model: str) -> Path:
     return models_dir() / f"{safe}-{model}"
 
 
-def save(directory: Path, model, meta: BundleMeta, replace: bool = False) -> None:
-    """Write the bundle whole (temporary directory, then rename) and point LATEST at it."""
+def save(directory: Path, model, meta: BundleMeta, replace: bool = False, state=None) -> None:
+    """Write the bundle whole (temporary directory, then rename) and point LATEST at it.
+
+    ``state`` (a training Snapshot) adds what `train --resume` needs: the optimizer's
+    variables and the position in the epoch.
+    """
     import keras
 
     from melodynet.tfenv import tensorflow
@@ -74,6 +86,9 @@ def save(directory: Path, model, meta: BundleMeta, replace: bool = False) -> Non
     meta.versions = {"keras": keras.__version__, "tensorflow": tf.__version__}
     with atomic_dir(directory, replace=replace) as tmp:
         model.save(tmp / MODEL_FILE)
+        if state is not None:
+            arrays = {f"optimizer_{i}": v for i, v in enumerate(state.optimizer)}
+            np.savez(tmp / STATE_FILE, step=state.step, partial=np.asarray(state.partial), **arrays)
         (tmp / META_FILE).write_text(json.dumps(asdict(meta), indent=1) + "\n", encoding="utf-8")
     models_dir().mkdir(parents=True, exist_ok=True)
     write_text(models_dir() / LATEST_FILE, str(Path(directory).resolve()) + "\n")
@@ -148,7 +163,23 @@ def _check_meta(meta: BundleMeta) -> str:
         return f"training songs unreadable: {exc}"
     if any(len(s) <= meta.window for s in songs):
         return "a training song is shorter than the window"
+    if meta.status not in ("complete", "training", "interrupted"):
+        return f"unknown status {meta.status!r}"
     return ""
+
+
+def read_state(directory: Path) -> tuple[int, list[float], list]:
+    """(step within the next epoch, that epoch's running sums, optimizer variables)."""
+    path = Path(directory) / STATE_FILE
+    if not path.is_file():
+        raise BundleError(f"{directory}: no training state to resume from ({STATE_FILE})")
+    try:
+        with np.load(path) as data:
+            count = sum(1 for k in data.files if k.startswith("optimizer_"))
+            optimizer = [data[f"optimizer_{i}"] for i in range(count)]
+            return int(data["step"]), [float(x) for x in data["partial"]], optimizer
+    except (OSError, ValueError, KeyError) as exc:
+        raise BundleError(f"{path}: unreadable training state ({exc})") from exc
 
 
 def load_model(directory: Path, custom_objects: dict[str, Any] | None = None):

@@ -39,7 +39,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("songs", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--model",
     "model_name",
@@ -54,7 +54,7 @@ def cli() -> None:
     help="single: one token per note; split: pitch and duration apart.",
 )
 @click.option("--window", default=4, show_default=True, help="Notes of context per prediction.")
-@click.option("--epochs", default=500, show_default=True, help="Most epochs to train.")
+@click.option("--epochs", type=int, default=None, help="Most epochs to train [default: 500].")
 @click.option(
     "--batch-size",
     default=32,
@@ -77,6 +77,20 @@ def cli() -> None:
     "(every note for sequence models, the window ceiling for window models).",
 )
 @click.option(
+    "--validation-split",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Hold out this fraction of the songs (whole songs) to measure each epoch.",
+)
+@click.option(
+    "--patience",
+    type=int,
+    default=None,
+    help="With --validation-split: stop after N epochs without a better validation "
+    "loss and keep the best weights.",
+)
+@click.option(
     "--part",
     type=int,
     default=None,
@@ -90,6 +104,24 @@ def cli() -> None:
     help="Bundle directory [default: models/SONG-MODEL].",
 )
 @click.option("--force", is_flag=True, help="Replace an existing bundle.")
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Continue an interrupted (or finished, with a larger --epochs) bundle.",
+)
+@click.option(
+    "--checkpoint-every",
+    type=int,
+    default=None,
+    help="Checkpoint every N steps [default: after each epoch, at most every second].",
+)
+@click.option(
+    "--tensorboard",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write TensorBoard logs to this directory.",
+)
 @click.option(
     "--plot",
     type=click.Path(path_type=Path),
@@ -107,86 +139,92 @@ def train(
     units,
     random_seed,
     stop_when_perfect,
+    validation_split,
+    patience,
     part,
     out_dir,
     force,
+    resume,
+    checkpoint_every,
+    tensorboard,
     plot,
 ) -> None:
-    """Train a model on one or more SONGS and save it as a bundle."""
+    """Train a model on one or more SONGS and save it as a bundle.
+
+    Ctrl-C saves the bundle as it stands; `--resume DIR` continues it exactly.
+    """
     from melodynet import bundle
     from melodynet.learn import LearnOptions, check_songs
+    from melodynet.session import resume_options, run_training
     from melodynet.songio import read_songs
+    from melodynet.trained import load_for_resume
 
-    reg = registry()
-    reg.model(model_name)  # fail on a bad name before reading anything
-    reg.encoding(encoding)
-    for value, name in ((epochs, "--epochs"), (batch_size, "--batch-size"), (units, "--units")):
-        if value < 1:
+    for value, name in (
+        (epochs, "--epochs"),
+        (batch_size, "--batch-size"),
+        (units, "--units"),
+        (checkpoint_every, "--checkpoint-every"),
+        (patience, "--patience"),
+    ):
+        if value is not None and value < 1:
             raise MelodynetError(f"{name} must be at least 1, not {value}")
     if learning_rate <= 0:
         raise MelodynetError(f"--learning-rate must be positive, not {learning_rate}")
     if plot:
         check_plot_path(plot)
-    loaded = read_songs(songs, part=part, warn=_info)
-    check_songs(loaded, window)
-    target = out_dir or bundle.default_dir(loaded, reg.model(model_name).name)
-    if target.exists() and not force:
-        raise MelodynetError(f"{target} already exists; add --force to replace it, or --out DIR")
-    options = LearnOptions(
-        model=model_name,
-        encoding=encoding,
-        window=window,
-        units=units,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        seed=random_seed,
-        stop_when_perfect=stop_when_perfect,
-    )
-    described = ", ".join(f"{s.name} ({len(s)} notes)" for s in loaded)
-    _info(f"Training {options.model} ({options.encoding} encoding, window {window}) on {described}")
-    trained = _learn_with_progress(loaded, options)
-    _report(trained)
-    bundle.save(target, trained.model, trained.meta, replace=force)
-    _info(f"Saved {target}")
-    if plot:
-        write_curves(trained.meta.history, plot, title=target.name)
-        _info(f"Wrote {plot}")
-
-
-def _learn_with_progress(songs, options):
-    from melodynet.learn import learn
-
-    status = {"text": ""}
-    with click.progressbar(
-        length=options.epochs,
-        label="epochs",
-        file=sys.stderr,
-        show_pos=True,
-        item_show_func=lambda _: status["text"],
-    ) as bar:
-
-        def on_epoch(epoch: int, loss: float, accuracy: float) -> None:
-            status["text"] = f"loss {loss:.4f}  acc {accuracy:.3f}"
-            bar.update(1)
-
-        trained = learn(songs, options, on_epoch)
-    stop = " (stopped: nothing left to learn)" if trained.meta.metrics["stopped_early"] else ""
-    _info(f"Trained {trained.meta.epochs_run} epochs{stop}")
-    return trained
-
-
-def _report(trained) -> None:
-    from melodynet.evaluation import score_all
-
-    scores = score_all(trained)
-    trained.meta.metrics["songs"] = [s.to_json() for s in scores]
-    for s in scores:
-        _info(
-            f"  {s.song}: one-step {s.one_step_correct}/{s.one_step_total} "
-            f"({s.one_step_accuracy:.0%}), full song {s.full_song_matches}/"
-            f"{s.full_song_length}"
+    if resume is not None:
+        if songs:
+            raise MelodynetError("--resume continues a bundle with its own songs; give no SONGS")
+        bundle.read_meta(resume)
+        trained = load_for_resume(resume)
+        options = resume_options(trained, epochs)
+        _info(f"Resuming {resume} at epoch {trained.meta.epochs_run} of {options.epochs}")
+        loaded, target = trained.songs, resume
+    else:
+        if not songs:
+            raise MelodynetError("give at least one SONG to train on (or --resume DIR)")
+        reg = registry()
+        reg.model(model_name)  # fail on a bad name before reading anything
+        reg.encoding(encoding)
+        loaded = read_songs(songs, part=part, warn=_info)
+        check_songs(loaded, window)
+        target = out_dir or bundle.default_dir(loaded, reg.model(model_name).name)
+        if target.exists() and not force:
+            raise MelodynetError(
+                f"{target} already exists; add --force to replace it, or --out DIR"
+            )
+        options = LearnOptions(
+            model=model_name,
+            encoding=encoding,
+            window=window,
+            units=units,
+            epochs=epochs or 500,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            seed=random_seed,
+            stop_when_perfect=stop_when_perfect,
+            validation_split=validation_split,
+            patience=patience,
         )
+        trained = None
+        described = ", ".join(f"{s.name} ({len(s)} notes)" for s in loaded[:5])
+        more = f" and {len(loaded) - 5} more" if len(loaded) > 5 else ""
+        _info(
+            f"Training {options.model} ({options.encoding} encoding, window {window}) on "
+            f"{described}{more}"
+        )
+    result = run_training(
+        loaded,
+        options,
+        target,
+        _info,
+        resume=trained,
+        checkpoint_every=checkpoint_every,
+        tensorboard=tensorboard,
+    )
+    if plot:
+        write_curves(result.meta.history, plot, title=target.name)
+        _info(f"Wrote {plot}")
 
 
 def _load(model_dir: Path | None):
@@ -299,13 +337,19 @@ def evaluate(model_dir, as_json) -> None:
 def models() -> None:
     """List the available models and the plugin that provides each."""
     reg = registry()
+    rows = []
     for name, provided in sorted(reg.models.items()):
         spec = provided.spec
         info = next(p for p in reg.plugins if p.name == provided.plugin)
         source = "built-in" if info.builtin else f"{info.distribution} {info.version}"
         kind = "sequence" if spec.sequence else "window"
         aliases = f" (alias: {', '.join(spec.aliases)})" if spec.aliases else ""
-        click.echo(f"{name:16} {kind:9} {source:24} {spec.description}{aliases}")
+        rows.append((name, kind, source, spec.description + aliases))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)).rstrip()
+        )
 
 
 @cli.command()

@@ -1,19 +1,21 @@
-"""From songs and options to a trained model: encode, cut examples, build, train, score."""
+"""From songs and options to a trained model: encode, cut examples, build, train, checkpoint."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
 
 from melodynet import dataset, network
 from melodynet.bundle import BundleMeta
 from melodynet.codec import Codec
 from melodynet.errors import MelodynetError, SongError
-from melodynet.hookspecs import ModelConfig
+from melodynet.hookspecs import ModelConfig, ModelSpec
 from melodynet.plugins import registry
 from melodynet.song import Song
 from melodynet.trained import Trained
-from melodynet.training import TrainSettings, seed_everything, train
+from melodynet.training import Snapshot, Trainer, TrainResult, TrainSettings, seed_everything
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,16 @@ class LearnOptions:
     learning_rate: float = 0.003
     seed: int = 0
     stop_when_perfect: bool = True
+    validation_split: float = 0.0
+    patience: int | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> LearnOptions:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def check_songs(songs: Sequence[Song], window: int) -> None:
@@ -40,55 +52,121 @@ def check_songs(songs: Sequence[Song], window: int) -> None:
             )
 
 
+def split_validation(songs: Sequence[Song], fraction: float, seed: int):
+    """Hold out whole songs (never windows of a song the model trains on)."""
+    if not fraction:
+        return list(songs), []
+    if not 0 < fraction < 1:
+        raise MelodynetError(f"--validation-split must be between 0 and 1, not {fraction}")
+    count = max(1, round(len(songs) * fraction))
+    if len(songs) - count < 1:
+        raise MelodynetError(
+            f"--validation-split {fraction} needs at least 2 songs (it holds out whole songs); "
+            f"got {len(songs)}"
+        )
+    held = set(np.random.default_rng([seed, 7]).permutation(len(songs))[:count].tolist())
+    return (
+        [s for i, s in enumerate(songs) if i not in held],
+        [s for i, s in enumerate(songs) if i in held],
+    )
+
+
+def _examples(spec: ModelSpec, codec: Codec, songs: Sequence[Song], window: int):
+    classes = [codec.classes(s.notes, s.path or s.name) for s in songs]
+    cut = dataset.sequences if spec.sequence else dataset.windows
+    return cut(classes, window), classes
+
+
 def learn(
     songs: Sequence[Song],
     options: LearnOptions,
-    on_epoch: Callable[[int, float, float], None] | None = None,
-) -> Trained:
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    checkpoint: Callable[[Trained, Snapshot], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    resume: Trained | None = None,
+    checkpoint_every: int | None = None,
+) -> tuple[Trained, TrainResult]:
+    """Train a new model on ``songs``, or continue ``resume`` (a bundle with its training
+    state) to ``options.epochs``. ``checkpoint(trained, snapshot)`` saves progress."""
     reg = registry()
     spec = reg.model(options.model)
     encoding = reg.encoding(options.encoding)
-    check_songs(songs, options.window)
-
-    codec = Codec.fit(encoding, songs)
-    classes = [codec.classes(s.notes, s.path) for s in songs]
-    cut = dataset.sequences if spec.sequence else dataset.windows
-    examples = cut(classes, options.window)
-    best = dataset.ceiling(classes, options.window, whole_history=spec.sequence)
+    if resume is None:
+        check_songs(songs, options.window)
+        train_songs, held_out = split_validation(songs, options.validation_split, options.seed)
+    else:
+        train_songs = resume.songs
+        held_out = [Song.from_json(s) for s in resume.meta.validation_songs]
 
     seed_everything(options.seed)
     config = ModelConfig(window=options.window, units=options.units)
-    model = network.build(spec, config, codec)
+    if resume is None:
+        codec = Codec.fit(encoding, songs)
+        model = network.build(spec, config, codec)
+    else:
+        codec, model = resume.codec, resume.model
+    examples, classes = _examples(spec, codec, train_songs, options.window)
+    validation = _examples(spec, codec, held_out, options.window)[0] if held_out else None
+    best = dataset.ceiling(classes, options.window, whole_history=spec.sequence)
     settings = TrainSettings(
         epochs=options.epochs,
         batch_size=options.batch_size,
         learning_rate=options.learning_rate,
         seed=options.seed,
         stop_at=best if options.stop_when_perfect else None,
+        patience=options.patience,
+        checkpoint_every=checkpoint_every,
     )
-    result = train(model, codec, examples, settings, on_epoch)
-
     plugin = reg.model_plugin(spec.name)
-    meta = BundleMeta(
-        model=spec.name,
-        model_plugin=plugin.name,
-        model_distribution=plugin.distribution,
-        encoding=encoding.name,
-        window=options.window,
-        units=options.units,
-        vocabulary=codec.vocabulary,
-        songs=[s.to_json() for s in songs],
-        random_seed=options.seed,
-        epochs=options.epochs,
-        epochs_run=result.epochs_run,
-        batch_size=options.batch_size,
-        learning_rate=options.learning_rate,
-        history=result.history,
-        metrics={
-            "loss": result.history["loss"][-1],
-            "accuracy": result.history["accuracy"][-1],
-            "one_step_ceiling": best,
-            "stopped_early": result.stopped_early,
-        },
+
+    def trained_at(epochs_run: int, history, status: str, **metrics) -> Trained:
+        meta = BundleMeta(
+            model=spec.name,
+            model_plugin=plugin.name,
+            model_distribution=plugin.distribution,
+            encoding=encoding.name,
+            window=options.window,
+            units=options.units,
+            vocabulary=codec.vocabulary,
+            songs=[s.to_json() for s in train_songs],
+            validation_songs=[s.to_json() for s in held_out],
+            random_seed=options.seed,
+            epochs=options.epochs,
+            epochs_run=epochs_run,
+            batch_size=options.batch_size,
+            learning_rate=options.learning_rate,
+            options=options.to_json(),
+            status=status,
+            history=history,
+            metrics={
+                **{k: v[-1] for k, v in history.items() if v},
+                "one_step_ceiling": best,
+                **metrics,
+            },
+        )
+        return Trained(None, meta, spec, config, codec, model)
+
+    trainer = Trainer(model, codec, settings)
+    start = resume.state if resume is not None else None
+
+    def save(snapshot: Snapshot) -> None:
+        if checkpoint is not None:
+            status = "interrupted" if should_stop() else "training"
+            trained = trained_at(
+                snapshot.epoch, snapshot.history, status, best_epoch=snapshot.best_epoch
+            )
+            trained.state = snapshot
+            checkpoint(trained, snapshot)
+
+    result = trainer.run(examples, validation, start, on_epoch, save, should_stop)
+    if result.interrupted:
+        return None, result
+    trained = trained_at(
+        result.epochs_run,
+        result.history,
+        "complete",
+        stopped_early=result.stopped_early,
+        best_epoch=result.best_epoch,
     )
-    return Trained(None, meta, spec, config, codec, model)
+    trained.state = trainer.snapshot(result.epochs_run, 0, result.history, best=result.best_epoch)
+    return trained, result

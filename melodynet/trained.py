@@ -24,6 +24,8 @@ class Trained:
     config: ModelConfig
     codec: Codec
     model: Any
+    state: Any = None
+    """The training Snapshot, when loaded to resume or just trained."""
 
     @functools.cached_property
     def predictor(self):
@@ -82,3 +84,24 @@ def load(directory: Path) -> Trained:
             )
     config = ModelConfig(window=meta.window, units=meta.units, options=meta.model_options)
     return Trained(directory, meta, spec, config, codec, model)
+
+
+def load_for_resume(directory: Path) -> Trained:
+    """The bundle with its training state: weights, optimizer variables, position."""
+    from melodynet.training import Snapshot
+
+    trained = load(directory)
+    meta = trained.meta
+    if not meta.options:
+        raise BundleError(f"{directory}: the bundle does not record its training options")
+    step, partial, optimizer = bundle.read_state(directory)
+    trained.state = Snapshot(
+        meta.epochs_run,
+        step,
+        trained.model.get_weights(),
+        optimizer,
+        meta.history,
+        partial,
+        meta.metrics.get("best_epoch", 0),
+    )
+    return trained

@@ -1,7 +1,14 @@
-"""The training loop: a compiled step over the examples, stopping once nothing is left to learn."""
+"""The training loop: a compiled step over the examples, stopping once nothing is left to learn.
+
+The data order of every epoch is a permutation drawn from (seed, epoch) alone, so a run
+resumed from a snapshot (weights, optimizer variables, epoch) continues exactly as the
+uninterrupted run would have.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +26,30 @@ class TrainSettings:
     seed: int = 0
     stop_at: float | None = 1.0
     """Stop once one-step accuracy on the training songs reaches this (None: run all epochs)."""
+    patience: int | None = None
+    """With validation data: stop after this many epochs without a better validation loss,
+    and keep the weights of the best epoch."""
+    checkpoint_every: int | None = None
+    """Offer a checkpoint every this many steps; None: at the end of every epoch, at most
+    every ``checkpoint_seconds`` (saving costs more than an epoch of a short song)."""
+    checkpoint_seconds: float = 1.0
+
+
+@dataclass
+class Snapshot:
+    """Everything needed to continue training exactly where it was: a resumable checkpoint.
+
+    ``epoch`` epochs are complete and ``step`` steps of the next one; ``partial`` holds that
+    epoch's running sums (loss, weight, hits, total), so its logs come out the same too.
+    """
+
+    epoch: int
+    step: int
+    weights: list[np.ndarray]
+    optimizer: list[np.ndarray]
+    history: dict[str, list[float]]
+    partial: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    best_epoch: int = 0
 
 
 @dataclass
@@ -26,6 +57,8 @@ class TrainResult:
     epochs_run: int
     history: dict[str, list[float]] = field(default_factory=dict)
     stopped_early: bool = False
+    interrupted: bool = False
+    best_epoch: int = 0
 
 
 def seed_everything(seed: int) -> None:
@@ -35,91 +68,193 @@ def seed_everything(seed: int) -> None:
     from melodynet.tfenv import tensorflow
 
     tf = tensorflow()
-
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
 
-def _compiled_functions(model, codec: Codec, learning_rate: float):
-    import keras
-
-    from melodynet.tfenv import tensorflow
-
-    tf = tensorflow()
-
-    optimizer = keras.optimizers.Adam(learning_rate)
-    optimizer.build(model.trainable_variables)
-    sizes = codec.sizes
-
-    def features(classes):
-        return tf.concat([tf.one_hot(classes[..., j], n) for j, n in enumerate(sizes)], axis=-1)
-
-    def scores(outputs, y, weight):
-        losses, correct = 0.0, None
-        for j, head in enumerate(codec.heads):
-            probs = outputs[head]
-            losses += keras.losses.sparse_categorical_crossentropy(y[..., j], probs)
-            right = tf.equal(tf.argmax(probs, axis=-1, output_type=tf.int32), y[..., j])
-            correct = right if correct is None else tf.logical_and(correct, right)
-        total = tf.reduce_sum(weight)
-        loss = tf.reduce_sum(losses * weight) / tf.maximum(total, 1.0)
-        hits = tf.reduce_sum(tf.cast(correct, tf.float32) * weight)
-        return loss, hits, total
-
-    @tf.function(reduce_retracing=True)
-    def train_step(x, y, loss_weight, score_weight):
-        with tf.GradientTape() as tape:
-            outputs = model(features(x), training=True)
-            loss, _, _ = scores(outputs, y, loss_weight)
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        _, hits, total = scores(outputs, y, score_weight)
-        return loss, hits, total
-
-    @tf.function(reduce_retracing=True)
-    def evaluate(x, y, score_weight):
-        return scores(model(features(x), training=False), y, score_weight)
-
-    return train_step, evaluate
+def epoch_order(n: int, batch: int, seed: int, epoch: int) -> np.ndarray:
+    """The example order of one epoch, from the seed and the epoch number alone."""
+    if batch >= n:
+        return np.arange(n)
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def train(
-    model,
-    codec: Codec,
-    examples: Examples,
-    settings: TrainSettings,
-    on_epoch: Callable[[int, float, float], None] | None = None,
-) -> TrainResult:
-    """Train in place; ``on_epoch(epoch, loss, accuracy)`` reports progress."""
-    train_step, evaluate = _compiled_functions(model, codec, settings.learning_rate)
-    rng = np.random.default_rng(settings.seed)
-    n = len(examples.x)
-    batch = max(1, min(settings.batch_size, n))
-    result = TrainResult(0, {"loss": [], "accuracy": []})
-    for epoch in range(1, settings.epochs + 1):
-        order = rng.permutation(n) if batch < n else np.arange(n)
-        loss_sum = hits = total = 0.0
-        for start in range(0, n, batch):
-            idx = order[start : start + batch]
-            loss, h, t = train_step(
-                examples.x[idx],
-                examples.y[idx],
-                examples.loss_weight[idx],
-                examples.score_weight[idx],
+class Trainer:
+    """Owns the optimizer and the compiled steps for one model."""
+
+    def __init__(self, model, codec: Codec, settings: TrainSettings) -> None:
+        import keras
+
+        from melodynet.tfenv import tensorflow
+
+        tf = tensorflow()
+        self.model, self.codec, self.settings = model, codec, settings
+        self.optimizer = keras.optimizers.Adam(settings.learning_rate)
+        self.optimizer.build(model.trainable_variables)
+        sizes, heads = codec.sizes, codec.heads
+
+        def features(classes):
+            return tf.concat([tf.one_hot(classes[..., j], n) for j, n in enumerate(sizes)], -1)
+
+        def scores(outputs, y, weight):
+            """Summed loss, hits (every head right) and per-head hits, weighted."""
+            loss, correct, per_head = 0.0, None, []
+            for j, head in enumerate(heads):
+                probs = outputs[head]
+                loss += keras.losses.sparse_categorical_crossentropy(y[..., j], probs)
+                right = tf.equal(tf.argmax(probs, axis=-1, output_type=tf.int32), y[..., j])
+                per_head.append(tf.reduce_sum(tf.cast(right, tf.float32) * weight))
+                correct = right if correct is None else tf.logical_and(correct, right)
+            return (
+                tf.reduce_sum(loss * weight),
+                tf.reduce_sum(tf.cast(correct, tf.float32) * weight),
+                tf.stack(per_head),
+                tf.reduce_sum(weight),
             )
-            loss_sum += float(loss) * len(idx)
-            hits += float(h)
-            total += float(t)
-        accuracy = hits / max(total, 1.0)
-        result.history["loss"].append(loss_sum / n)
-        result.history["accuracy"].append(accuracy)
-        result.epochs_run = epoch
-        if on_epoch:
-            on_epoch(epoch, loss_sum / n, accuracy)
-        # The epoch's accuracy was measured while the weights moved; confirm with the final ones.
-        if settings.stop_at is not None and accuracy >= settings.stop_at - 1e-9:
-            _, h, t = evaluate(examples.x, examples.y, examples.score_weight)
-            if float(h) / max(float(t), 1.0) >= settings.stop_at - 1e-9:
+
+        @tf.function(reduce_retracing=True)
+        def train_step(x, y, loss_weight, score_weight):
+            with tf.GradientTape() as tape:
+                outputs = model(features(x), training=True)
+                loss_sum, _, _, weight = scores(outputs, y, loss_weight)
+                loss = loss_sum / tf.maximum(weight, 1.0)
+            grads = tape.gradient(loss, model.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+            _, hits, _, total = scores(outputs, y, score_weight)
+            return loss_sum, weight, hits, total
+
+        @tf.function(reduce_retracing=True)
+        def evaluate(x, y, score_weight):
+            return scores(model(features(x), training=False), y, score_weight)
+
+        self._train_step, self._evaluate = train_step, evaluate
+
+    def snapshot(self, epoch: int, step: int, history, partial=(0.0, 0.0, 0.0, 0.0), best=0):
+        return Snapshot(
+            epoch,
+            step,
+            [w.copy() for w in self.model.get_weights()],
+            [v.numpy().copy() for v in self.optimizer.variables],
+            {k: list(v) for k, v in history.items()},
+            list(partial),
+            best,
+        )
+
+    def restore(self, snapshot: Snapshot) -> None:
+        self.model.set_weights(snapshot.weights)
+        if snapshot.optimizer:
+            for variable, value in zip(self.optimizer.variables, snapshot.optimizer, strict=True):
+                variable.assign(value)
+
+    def measure(self, examples: Examples) -> dict[str, float]:
+        """Loss per note, perplexity and accuracies on examples, with the current weights."""
+        loss_sum, hits, per_head, total = (
+            np.asarray(v) for v in self._evaluate(examples.x, examples.y, examples.score_weight)
+        )
+        _, _, _, weight = (
+            np.asarray(v) for v in self._evaluate(examples.x, examples.y, examples.loss_weight)
+        )
+        nll = float(loss_sum) / max(float(weight), 1.0)
+        out = {
+            "loss": nll,
+            "perplexity": math.exp(min(nll, 50.0)),
+            "accuracy": float(hits) / max(float(total), 1.0),
+        }
+        if len(self.codec.heads) > 1:
+            for head, h in zip(self.codec.heads, per_head, strict=True):
+                out[f"{head}_accuracy"] = float(h) / max(float(total), 1.0)
+        return out
+
+    def run(
+        self,
+        examples: Examples,
+        validation: Examples | None = None,
+        start: Snapshot | None = None,
+        on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+        checkpoint: Callable[[Snapshot], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> TrainResult:
+        """Train from ``start`` (or from scratch) to ``settings.epochs``.
+
+        ``checkpoint(snapshot)`` is offered snapshots as the settings say, and one more when
+        ``should_stop()`` turns true (checked between steps): the run then returns at once,
+        marked interrupted, with the model holding the weights of its last completed step.
+        """
+        settings = self.settings
+        history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+        first, skip, partial, best_epoch = 1, 0, [0.0, 0.0, 0.0, 0.0], 0
+        if start is not None:
+            self.restore(start)
+            history, best_epoch = start.history, start.best_epoch
+            first, skip, partial = start.epoch + 1, start.step, list(start.partial)
+        result = TrainResult(first - 1, history, best_epoch=best_epoch)
+        best_weights = None
+        n = len(examples.x)
+        batch = max(1, min(settings.batch_size, n))
+        steps = -(-n // batch)
+        saved_at = time.monotonic()
+        for epoch in range(first, settings.epochs + 1):
+            order = epoch_order(n, batch, settings.seed, epoch)
+            for step in range(skip, steps):
+                if should_stop():
+                    result.interrupted = True
+                    if checkpoint:
+                        checkpoint(self.snapshot(epoch - 1, step, history, partial, best_epoch))
+                    return result
+                idx = order[step * batch : (step + 1) * batch]
+                values = self._train_step(
+                    examples.x[idx],
+                    examples.y[idx],
+                    examples.loss_weight[idx],
+                    examples.score_weight[idx],
+                )
+                partial = [a + float(b) for a, b in zip(partial, values, strict=True)]
+                done = (epoch - 1) * steps + step + 1
+                if (
+                    checkpoint
+                    and settings.checkpoint_every
+                    and done % settings.checkpoint_every == 0
+                ):
+                    checkpoint(self.snapshot(epoch - 1, step + 1, history, partial, best_epoch))
+                    saved_at = time.monotonic()
+            skip = 0
+            loss_sum, weight, hits, total = partial
+            partial = [0.0, 0.0, 0.0, 0.0]
+            logs = {"loss": loss_sum / max(weight, 1.0), "accuracy": hits / max(total, 1.0)}
+            if validation is not None:
+                logs.update({f"val_{k}": v for k, v in self.measure(validation).items()})
+            for key, value in logs.items():
+                history.setdefault(key, []).append(value)
+            result.epochs_run = epoch
+            if validation is not None and (
+                best_epoch == 0 or logs["val_loss"] < history["val_loss"][best_epoch - 1]
+            ):
+                best_epoch = result.best_epoch = epoch
+                if settings.patience is not None:
+                    best_weights = [w.copy() for w in self.model.get_weights()]
+            if on_epoch:
+                on_epoch(epoch, logs)
+            finished = self._done(examples, logs, epoch, best_epoch)
+            if (
+                checkpoint
+                and not settings.checkpoint_every
+                and not finished
+                and (time.monotonic() - saved_at >= settings.checkpoint_seconds)
+            ):
+                checkpoint(self.snapshot(epoch, 0, history, partial, best_epoch))
+                saved_at = time.monotonic()
+            if finished:
                 result.stopped_early = True
                 break
-    return result
+        if best_weights is not None:
+            self.model.set_weights(best_weights)  # early stopping keeps the best weights
+        return result
+
+    def _done(self, examples: Examples, logs: dict[str, float], epoch: int, best: int) -> bool:
+        settings = self.settings
+        if settings.patience is not None and "val_loss" in logs:
+            return epoch - best >= settings.patience
+        if settings.stop_at is None or logs["accuracy"] < settings.stop_at - 1e-9:
+            return False
+        # The epoch's accuracy was measured while the weights moved; confirm with the final ones.
+        return self.measure(examples)["accuracy"] >= settings.stop_at - 1e-9

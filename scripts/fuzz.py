@@ -45,7 +45,7 @@ def _make_bundle(workdir: Path) -> Path:
     from melodynet.songio import read_songs
 
     songs = read_songs([ROOT / "songs" / "butterfly.txt"])
-    trained = learn(songs, LearnOptions(model="mlp", epochs=1, units=8))
+    trained, _ = learn(songs, LearnOptions(model="mlp", epochs=1, units=8))
     os.environ["MELODYNET_MODELS"] = str(workdir / "models")
     bundle.save(workdir / "bundle", trained.model, trained.meta)
     return workdir / "bundle"
@@ -86,8 +86,14 @@ def main() -> None:
             action()
 
     atheris.Setup(
-        [sys.argv[0], f"-max_total_time={args.seconds}", "-timeout=20", "-rss_limit_mb=4096",
-         str(corpus), *rest],
+        [
+            sys.argv[0],
+            f"-max_total_time={args.seconds}",
+            "-timeout=20",
+            "-rss_limit_mb=4096",
+            str(corpus),
+            *rest,
+        ],
         one_input,
     )
     try:

@@ -25,7 +25,7 @@ def regression_songs(model: str, encoding: str, seed: int = 0):
     from melodynet.songio import read_songs
 
     songs = read_songs([ROOT / "songs" / "butterfly.txt"])
-    trained = learn(songs, LearnOptions(model=model, encoding=encoding, seed=seed))
+    trained, _ = learn(songs, LearnOptions(model=model, encoding=encoding, seed=seed))
     return tuple(
         generate_song(trained, "4", None, mode, None).song for mode in ("one-step", "full")
     )
