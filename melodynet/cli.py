@@ -91,6 +91,14 @@ def cli() -> None:
     "loss and keep the best weights.",
 )
 @click.option(
+    "--strategy",
+    type=click.Choice(["none", "mirrored", "multi-worker"]),
+    default="none",
+    show_default=True,
+    help="Train on every local device (mirrored) or on the workers TF_CONFIG names "
+    "(multi-worker); see docs/scaling.md.",
+)
+@click.option(
     "--part",
     type=int,
     default=None,
@@ -141,6 +149,7 @@ def train(
     stop_when_perfect,
     validation_split,
     patience,
+    strategy,
     part,
     out_dir,
     force,
@@ -205,6 +214,7 @@ def train(
             stop_when_perfect=stop_when_perfect,
             validation_split=validation_split,
             patience=patience,
+            strategy=strategy,
         )
         trained = None
         described = ", ".join(f"{s.name} ({len(s)} notes)" for s in loaded[:5])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 
@@ -10,6 +11,7 @@ import numpy as np
 from melodynet import dataset, network
 from melodynet.bundle import BundleMeta
 from melodynet.codec import Codec
+from melodynet.distribute import is_chief, make_strategy
 from melodynet.errors import MelodynetError, SongError
 from melodynet.hookspecs import ModelConfig, ModelSpec
 from melodynet.plugins import registry
@@ -31,6 +33,7 @@ class LearnOptions:
     stop_when_perfect: bool = True
     validation_split: float = 0.0
     patience: int | None = None
+    strategy: str = "none"
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -99,12 +102,13 @@ def learn(
         held_out = [Song.from_json(s) for s in resume.meta.validation_songs]
 
     seed_everything(options.seed)
+    strategy = make_strategy(options.strategy)
     config = ModelConfig(window=options.window, units=options.units)
-    if resume is None:
-        codec = Codec.fit(encoding, songs)
+    codec = resume.codec if resume else Codec.fit(encoding, songs)
+    with strategy.scope() if strategy else contextlib.nullcontext():
         model = network.build(spec, config, codec)
-    else:
-        codec, model = resume.codec, resume.model
+    if resume is not None:
+        model.set_weights(resume.model.get_weights())
     examples, classes = _examples(spec, codec, train_songs, options.window)
     validation = _examples(spec, codec, held_out, options.window)[0] if held_out else None
     best = dataset.ceiling(classes, options.window, whole_history=spec.sequence)
@@ -146,11 +150,11 @@ def learn(
         )
         return Trained(None, meta, spec, config, codec, model)
 
-    trainer = Trainer(model, codec, settings)
+    trainer = Trainer(model, codec, settings, strategy)
     start = resume.state if resume is not None else None
 
     def save(snapshot: Snapshot) -> None:
-        if checkpoint is not None:
+        if checkpoint is not None and is_chief():
             status = "interrupted" if should_stop() else "training"
             trained = trained_at(
                 snapshot.epoch, snapshot.history, status, best_epoch=snapshot.best_epoch

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from melodynet import bundle
+from melodynet.distribute import is_chief
 from melodynet.errors import MelodynetError
 from melodynet.learn import LearnOptions, learn
 from melodynet.song import Song
@@ -123,6 +124,9 @@ def run_training(
     say(f"Trained {result.epochs_run} epochs{stop}")
     trained.directory = target
     _report(trained, say)
+    if not is_chief():
+        say("Not the chief worker: the chief writes the bundle")
+        return trained
     # Checkpoints may have created the bundle already; the caller checked it was ours to write.
     bundle.save(target, trained.model, trained.meta, replace=True, state=trained.state)
     say(f"Saved {target}")

@@ -7,6 +7,7 @@ uninterrupted run would have.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import numpy as np
 
 from melodynet.codec import Codec
 from melodynet.dataset import Examples
+from melodynet.errors import MelodynetError
 
 
 @dataclass(frozen=True)
@@ -82,15 +84,18 @@ def epoch_order(n: int, batch: int, seed: int, epoch: int) -> np.ndarray:
 class Trainer:
     """Owns the optimizer and the compiled steps for one model."""
 
-    def __init__(self, model, codec: Codec, settings: TrainSettings) -> None:
+    def __init__(self, model, codec: Codec, settings: TrainSettings, strategy=None) -> None:
+        """``strategy``: a tf.distribute strategy whose scope built ``model``, or None."""
         import keras
 
         from melodynet.tfenv import tensorflow
 
         tf = tensorflow()
         self.model, self.codec, self.settings = model, codec, settings
-        self.optimizer = keras.optimizers.Adam(settings.learning_rate)
-        self.optimizer.build(model.trainable_variables)
+        self.strategy = strategy
+        with strategy.scope() if strategy else contextlib.nullcontext():
+            self.optimizer = keras.optimizers.Adam(settings.learning_rate)
+            self.optimizer.build(model.trainable_variables)
         sizes, heads = codec.sizes, codec.heads
 
         def features(classes):
@@ -112,16 +117,26 @@ class Trainer:
                 tf.reduce_sum(weight),
             )
 
-        @tf.function(reduce_retracing=True)
-        def train_step(x, y, loss_weight, score_weight):
+        def step(x, y, loss_weight, score_weight, batch_weight):
+            """One optimizer step. ``batch_weight`` (per example) is the loss weight of the
+            whole global batch, so replicas that each see part of it scale their gradients
+            to add up to the gradient of the batch mean."""
             with tf.GradientTape() as tape:
                 outputs = model(features(x), training=True)
                 loss_sum, _, _, weight = scores(outputs, y, loss_weight)
-                loss = loss_sum / tf.maximum(weight, 1.0)
+                loss = loss_sum / tf.maximum(tf.reduce_max(batch_weight), 1.0)
             grads = tape.gradient(loss, model.trainable_variables)
             self.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
             _, hits, _, total = scores(outputs, y, score_weight)
-            return loss_sum, weight, hits, total
+            return tf.stack([loss_sum, weight, hits, total])
+
+        train_step = tf.function(step, reduce_retracing=True)
+        if strategy is not None:
+
+            @tf.function
+            def train_step(*batch):
+                per_replica = strategy.run(step, args=batch)
+                return strategy.reduce("SUM", per_replica, axis=None)
 
         @tf.function(reduce_retracing=True)
         def evaluate(x, y, score_weight):
@@ -195,19 +210,13 @@ class Trainer:
         saved_at = time.monotonic()
         for epoch in range(first, settings.epochs + 1):
             order = epoch_order(n, batch, settings.seed, epoch)
-            for step in range(skip, steps):
+            for step, columns in enumerate(self._batches(examples, order, batch, skip), skip):
                 if should_stop():
                     result.interrupted = True
                     if checkpoint:
                         checkpoint(self.snapshot(epoch - 1, step, history, partial, best_epoch))
                     return result
-                idx = order[step * batch : (step + 1) * batch]
-                values = self._train_step(
-                    examples.x[idx],
-                    examples.y[idx],
-                    examples.loss_weight[idx],
-                    examples.score_weight[idx],
-                )
+                values = self._train_step(*columns).numpy()
                 partial = [a + float(b) for a, b in zip(partial, values, strict=True)]
                 done = (epoch - 1) * steps + step + 1
                 if (
@@ -249,6 +258,46 @@ class Trainer:
         if best_weights is not None:
             self.model.set_weights(best_weights)  # early stopping keeps the best weights
         return result
+
+    def _batches(self, examples: Examples, order: np.ndarray, batch: int, skip: int):
+        """The epoch's global batches from step ``skip`` on, each with its total loss weight
+        per example; split across replicas when training under a strategy."""
+        weight = examples.loss_weight.reshape(len(examples.x), -1).sum(axis=1)
+        batch_weight = np.zeros(len(order), dtype=np.float32)
+        for begin in range(0, len(order), batch):
+            batch_weight[begin : begin + batch] = weight[order[begin : begin + batch]].sum()
+        columns = (
+            examples.x[order],
+            examples.y[order],
+            examples.loss_weight[order],
+            examples.score_weight[order],
+            batch_weight,
+        )
+        if self.strategy is None:
+            for begin in range(skip * batch, len(order), batch):
+                yield tuple(c[begin : begin + batch] for c in columns)
+            return
+        import tensorflow as tf
+
+        # Every replica must get at least one example of every batch (an empty one breaks
+        # Keras' LSTM and stalls the other workers): pad the last batch with weightless rows.
+        replicas = self.strategy.num_replicas_in_sync
+        if batch < replicas:
+            raise MelodynetError(f"--batch-size {batch} is below the {replicas} replicas")
+        short = len(order) % batch
+        if 0 < short < replicas:
+            pad = replicas - short
+            last = columns[4][-1]
+            columns = tuple(np.concatenate([c, np.repeat(c[-1:], pad, axis=0)]) for c in columns)
+            columns[2][-pad:] = 0.0
+            columns[3][-pad:] = 0.0
+            columns[4][-pad:] = last
+        data = tf.data.Dataset.from_tensor_slices(columns).skip(skip * batch).batch(batch)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
+        yield from self.strategy.experimental_distribute_dataset(data.with_options(options))
 
     def _done(self, examples: Examples, logs: dict[str, float], epoch: int, best: int) -> bool:
         settings = self.settings
