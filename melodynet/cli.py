@@ -39,7 +39,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("songs", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("songs", nargs=-1)
 @click.option(
     "--model",
     "model_name",
@@ -89,6 +89,28 @@ def cli() -> None:
     default=None,
     help="With --validation-split: stop after N epochs without a better validation "
     "loss and keep the best weights.",
+)
+@click.option("--strict", is_flag=True, help="Stop at the first song that cannot be used.")
+@click.option(
+    "--transpose",
+    "transpose_to",
+    default=None,
+    help="'common' (every song to C major / A minor) or a number of semitones.",
+)
+@click.option(
+    "--augment",
+    default=0,
+    show_default=True,
+    help="Also train on each song transposed by -N..+N semitones.",
+)
+@click.option(
+    "--quantize",
+    "quantize_grid",
+    default=None,
+    help="Snap durations to a grid in quarter notes, e.g. 1/4 or 1/12.",
+)
+@click.option(
+    "--jobs", default=1, show_default=True, help="Processes that parse songs not yet in the cache."
 )
 @click.option(
     "--strategy",
@@ -149,6 +171,11 @@ def train(
     stop_when_perfect,
     validation_split,
     patience,
+    strict,
+    transpose_to,
+    augment,
+    quantize_grid,
+    jobs,
     strategy,
     part,
     out_dir,
@@ -158,14 +185,14 @@ def train(
     tensorboard,
     plot,
 ) -> None:
-    """Train a model on one or more SONGS and save it as a bundle.
+    """Train a model on SONGS: files, directories, globs, or music21's bundled corpus
+    (corpus:essenFolksong, corpus:essenFolksong/kinder0).
 
     Ctrl-C saves the bundle as it stands; `--resume DIR` continues it exactly.
     """
     from melodynet import bundle
-    from melodynet.learn import LearnOptions, check_songs
+    from melodynet.learn import LearnOptions
     from melodynet.session import resume_options, run_training
-    from melodynet.songio import read_songs
     from melodynet.trained import load_for_resume
 
     for value, name in (
@@ -195,8 +222,7 @@ def train(
         reg = registry()
         reg.model(model_name)  # fail on a bad name before reading anything
         reg.encoding(encoding)
-        loaded = read_songs(songs, part=part, warn=_info)
-        check_songs(loaded, window)
+        loaded = _collect(songs, part, strict, window, transpose_to, quantize_grid, augment, jobs)
         target = out_dir or bundle.default_dir(loaded, reg.model(model_name).name)
         if target.exists() and not force:
             raise MelodynetError(
@@ -215,6 +241,7 @@ def train(
             validation_split=validation_split,
             patience=patience,
             strategy=strategy,
+            augment=augment,
         )
         trained = None
         described = ", ".join(f"{s.name} ({len(s)} notes)" for s in loaded[:5])
@@ -235,6 +262,29 @@ def train(
     if plot:
         write_curves(result.meta.history, plot, title=target.name)
         _info(f"Wrote {plot}")
+
+
+def _collect(inputs, part, strict, window, transpose_to, quantize_grid, augment, jobs):
+    """The songs to train on, read, cached and preprocessed, with every skip reported."""
+    from melodynet import preprocess
+    from melodynet.corpus import collect
+    from melodynet.learn import check_songs
+
+    how = preprocess.parse_transpose(transpose_to) if transpose_to else None
+    grid = preprocess.parse_grid(quantize_grid) if quantize_grid else None
+    if augment < 0:
+        raise MelodynetError(f"--augment must be at least 0, not {augment}")
+    if jobs < 1:
+        raise MelodynetError(f"--jobs must be at least 1, not {jobs}")
+    songs = collect(
+        list(inputs), part=part, strict=strict, window=window, say=_info, jobs=jobs
+    ).songs
+    if grid is not None:
+        songs = preprocess.quantize_all(songs, grid, say=_info, strict=strict)
+    if how is not None:
+        songs = preprocess.transpose_all(songs, how, say=_info, strict=strict)
+    check_songs(songs, window)  # quantising can shorten a song
+    return songs
 
 
 def _load(model_dir: Path | None):
@@ -316,24 +366,24 @@ def generate(model_dir, primer, length, mode, song_name, outputs, tempo, instrum
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def evaluate(model_dir, as_json) -> None:
-    """One-step accuracy and full-song matches on each training song."""
+    """One-step accuracy and full-song matches on each training song; on held-out songs
+    (--validation-split), NLL and accuracy against two baselines."""
     from melodynet.evaluation import score_all
 
     trained = _load(model_dir)
     scores = score_all(trained)
+    comparison = _heldout(trained)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "model_dir": str(trained.directory),
-                    "model": trained.meta.model,
-                    "encoding": trained.meta.encoding,
-                    "window": trained.meta.window,
-                    "songs": [s.to_json() for s in scores],
-                },
-                indent=1,
-            )
-        )
+        report = {
+            "model_dir": str(trained.directory),
+            "model": trained.meta.model,
+            "encoding": trained.meta.encoding,
+            "window": trained.meta.window,
+            "songs": [s.to_json() for s in scores],
+        }
+        if comparison:
+            report["heldout"] = [c.to_json() for c in comparison]
+        click.echo(json.dumps(report, indent=1))
         return
     for s in scores:
         click.echo(
@@ -341,6 +391,26 @@ def evaluate(model_dir, as_json) -> None:
             f"({s.one_step_accuracy:.1%}), full song {s.full_song_matches}/"
             f"{s.full_song_length}"
         )
+    if comparison:
+        click.echo(f"held out ({len(trained.meta.validation_songs)} songs):")
+        for c in comparison:
+            click.echo(f"  {c.line()}")
+
+
+def _heldout(trained) -> list:
+    """The model and the two baselines on the bundle's held-out songs, if it has any."""
+    from melodynet.baselines import evaluate_baselines
+    from melodynet.evaluation import heldout_score
+    from melodynet.song import Song
+
+    held = [Song.from_json(s) for s in trained.meta.validation_songs]
+    if not held:
+        return []
+    window = trained.meta.window
+    baselines = evaluate_baselines(
+        trained.songs, held, window, 3, vocabulary_songs=trained.songs + held
+    )
+    return [heldout_score(trained, held), *baselines]
 
 
 @cli.command()

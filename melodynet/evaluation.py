@@ -46,3 +46,36 @@ def score_song(trained, song: Song) -> SongScore:
 
 def score_all(trained) -> list[SongScore]:
     return [score_song(trained, song) for song in trained.songs]
+
+
+def heldout_score(trained, songs: list[Song]):
+    """The model's NLL per note and accuracies on songs it did not train on, scored on the
+    same notes as the baselines (from note ``window`` on)."""
+    from melodynet import dataset
+    from melodynet.baselines import BaselineScore
+
+    codec, window = trained.codec, trained.config.window
+    classes = [codec.classes(s.notes, s.path or s.name) for s in songs]
+    cut = dataset.sequences if trained.spec.sequence else dataset.windows
+    examples = cut(classes, window)
+    outputs = trained.model(codec.features(examples.x), training=False)
+    weight = examples.score_weight.reshape(-1)
+    nll = np.zeros_like(weight, dtype=np.float64)
+    predicted = []
+    for j, head in enumerate(codec.heads):
+        probs = np.asarray(outputs[head]).reshape(len(weight), -1)
+        truth = examples.y[..., j].reshape(-1)
+        nll -= np.log(np.maximum(probs[np.arange(len(truth)), truth], 1e-30))
+        predicted.append(probs.argmax(axis=-1))
+    scored = weight > 0
+    guess = codec.notes(np.stack(predicted, axis=-1)[scored])
+    true = codec.notes(examples.y.reshape(len(weight), -1)[scored])
+    return BaselineScore(
+        name=f"melodynet {trained.meta.model}",
+        nll=float(nll[scored].mean()),
+        correct=sum(g == t for g, t in zip(guess, true, strict=True)),
+        pitch_correct=sum(g.pitch == t.pitch for g, t in zip(guess, true, strict=True)),
+        duration_correct=sum(g.duration == t.duration for g, t in zip(guess, true, strict=True)),
+        total=int(scored.sum()),
+        unknown=0,
+    )

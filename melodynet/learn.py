@@ -6,8 +6,6 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 
-import numpy as np
-
 from melodynet import dataset, network
 from melodynet.bundle import BundleMeta
 from melodynet.codec import Codec
@@ -15,7 +13,9 @@ from melodynet.distribute import is_chief, make_strategy
 from melodynet.errors import MelodynetError, SongError
 from melodynet.hookspecs import ModelConfig, ModelSpec
 from melodynet.plugins import registry
+from melodynet.preprocess import augment_transpositions
 from melodynet.song import Song
+from melodynet.split import split_songs
 from melodynet.trained import Trained
 from melodynet.training import Snapshot, Trainer, TrainResult, TrainSettings, seed_everything
 
@@ -34,6 +34,8 @@ class LearnOptions:
     validation_split: float = 0.0
     patience: int | None = None
     strategy: str = "none"
+    augment: int = 0
+    """Also train on every training song transposed by -augment..+augment semitones."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -61,17 +63,12 @@ def split_validation(songs: Sequence[Song], fraction: float, seed: int):
         return list(songs), []
     if not 0 < fraction < 1:
         raise MelodynetError(f"--validation-split must be between 0 and 1, not {fraction}")
-    count = max(1, round(len(songs) * fraction))
-    if len(songs) - count < 1:
+    if len(songs) < 2:
         raise MelodynetError(
             f"--validation-split {fraction} needs at least 2 songs (it holds out whole songs); "
             f"got {len(songs)}"
         )
-    held = set(np.random.default_rng([seed, 7]).permutation(len(songs))[:count].tolist())
-    return (
-        [s for i, s in enumerate(songs) if i not in held],
-        [s for i, s in enumerate(songs) if i in held],
-    )
+    return split_songs(songs, fraction, seed)
 
 
 def _examples(spec: ModelSpec, codec: Codec, songs: Sequence[Song], window: int):
@@ -97,19 +94,28 @@ def learn(
     if resume is None:
         check_songs(songs, options.window)
         train_songs, held_out = split_validation(songs, options.validation_split, options.seed)
+        if options.augment:
+            fitted = augment_transpositions(train_songs, options.augment)
+        else:
+            fitted = train_songs
     else:
         train_songs = resume.songs
         held_out = [Song.from_json(s) for s in resume.meta.validation_songs]
+        fitted = (
+            augment_transpositions(train_songs, options.augment)
+            if options.augment
+            else (train_songs)
+        )
 
     seed_everything(options.seed)
     strategy = make_strategy(options.strategy)
     config = ModelConfig(window=options.window, units=options.units)
-    codec = resume.codec if resume else Codec.fit(encoding, songs)
+    codec = resume.codec if resume else Codec.fit(encoding, [*fitted, *held_out])
     with strategy.scope() if strategy else contextlib.nullcontext():
         model = network.build(spec, config, codec)
     if resume is not None:
         model.set_weights(resume.model.get_weights())
-    examples, classes = _examples(spec, codec, train_songs, options.window)
+    examples, classes = _examples(spec, codec, fitted, options.window)
     validation = _examples(spec, codec, held_out, options.window)[0] if held_out else None
     best = dataset.ceiling(classes, options.window, whole_history=spec.sequence)
     settings = TrainSettings(

@@ -94,7 +94,7 @@ def song_from_score(score, where: str, part: int | None, warn: Callable[[str], N
     key = ""
     if keys:
         k = keys[0]
-        key = str(k.asKey()) if hasattr(k, "asKey") else str(k)
+        key = f"{k.tonic.name} {k.mode}" if hasattr(k, "tonic") else str(k.asKey())
     return Song(
         notes=notes,
         title=title,

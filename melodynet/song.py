@@ -172,6 +172,7 @@ class Song:
             "time_signature": self.time_signature,
             "key": self.key,
             "source": self.source,
+            "extra": dict(self.extra),
             "notes": [n.key for n in self.notes],
         }
 
@@ -185,4 +186,5 @@ class Song:
             key=data.get("key", ""),
             source=data.get("source", ""),
             path=data.get("path", ""),
+            extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
         )

@@ -1,9 +1,12 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Parsed songs are cached by content; keep the tests' cache out of the user's ~/.cache.
+os.environ.setdefault("MELODYNET_CACHE", tempfile.mkdtemp(prefix="melodynet-test-cache-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SONGS = ROOT / "songs"
