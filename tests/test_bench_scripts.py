@@ -1,0 +1,96 @@
+"""Smoke tests of scripts/bench.py and scripts/compare_models.py: they run and report.
+
+No timing is asserted here: figures depend on the machine; the scripts report them.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+SCRIPTS = ROOT / "scripts"
+
+
+def _run(*args, cwd):
+    return subprocess.run(
+        [sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_bench_startup_section_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    done = _run(
+        SCRIPTS / "bench.py", "--sections", "startup", "--runs", "1", "--json", out, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    for name in ("help", "models", "plugins"):
+        figure = data["figures"]["startup"][name]
+        assert figure["ok"] and figure["runs"] == 1 and figure["min_s"] > 0
+    machine = data["machine"]
+    assert machine["python"] and machine["cpu_count"] and "versions" in machine
+    assert len(data["load_average_before"]) == 3
+    assert "| `melodynet --help`" in done.stdout
+    targets = {t["figure"]: t for t in data["targets"]}
+    assert targets["train_stateful.median_s"]["met"] is None  # not measured, not failed
+
+
+def test_bench_judges_targets_and_ratios():
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    figures = {
+        "train_stateful": {
+            "median_s": 8.0,
+            "min_s": 7.5,
+            "ok": True,
+            "reproduced": True,
+            "peak_rss_mb": 600.0,
+            "epochs_run": 76,
+            "full_song": "50/50",
+        },
+        "throughput": {
+            "streams_1": {"notes_per_s": 4000, "lengths": [1, 2]},
+            "streams_256": {"notes_per_s": 200000, "lengths": [1, 2]},
+            "first_call_50_notes_s": 0.2,
+        },
+    }
+    reference = {
+        "stateful": {
+            "ok": True,
+            "extrapolated_2000_epoch_s": 400.0,
+            "notes_per_s_predict": 20.0,
+            "gen_50_notes_predict_s": 2.5,
+            "peak_rss_mb": 600.0,
+        }
+    }
+    results = {"figures": figures, "reference": reference}
+    results["ratios"] = bench.compute_ratios(figures, reference)
+    assert results["ratios"]["train_stateful_vs_reference"] == 50.0
+    assert results["ratios"]["generation_1_streams_vs_reference"] == 200.0
+    verdicts = {v["figure"]: v["met"] for v in bench.judge(results)}
+    assert verdicts["train_stateful.median_s"] is True
+    assert verdicts["ratios.train_stateful_vs_reference"] is True
+    assert verdicts["throughput.streams_1.notes_per_s"] is False
+    assert verdicts["generate.median_s"] is None
+    assert "50.0×" in bench.table(results)
+
+
+@pytest.mark.slow
+def test_compare_models_prints_the_table(tmp_path):
+    out = tmp_path / "rows.json"
+    done = _run(
+        SCRIPTS / "compare_models.py",
+        "--models", "mlp", "--encodings", "single", "--epochs", "3", "--all-epochs",
+        "--json", out,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| mlp | single | 3 (all) |" in done.stdout
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["epochs_run"] == 3 and row["one_step_total"] == 50 and row["train_s"] > 0
