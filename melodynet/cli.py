@@ -336,25 +336,80 @@ def _load(model_dir: Path | None):
 )
 @click.option("--tempo", type=float, default=None, help=TEMPO_HELP)
 @click.option("--instrument", type=int, default=0, show_default=True, help=INSTRUMENT_HELP)
-def generate(model_dir, primer, length, mode, song_name, outputs, tempo, instrument) -> None:
-    """Continue a primer with a trained model and write the melody."""
-    from melodynet.generation import generate_song
+@click.option(
+    "--num-outputs",
+    default=1,
+    show_default=True,
+    help="Melodies to generate as one batch; with several, FILE becomes FILE-1 ...",
+)
+@click.option(
+    "--temperature",
+    type=float,
+    default=None,
+    help="Sample instead of taking the likeliest note: below 1 safer, above 1 wilder.",
+)
+@click.option("--top-k", type=int, default=None, help="Sample among the K likeliest notes.")
+@click.option(
+    "--top-p",
+    type=float,
+    default=None,
+    help="Sample among the likeliest notes that together hold this probability.",
+)
+@click.option(
+    "--random-seed",
+    default=0,
+    show_default=True,
+    help="Seed for sampling: the same seed gives the same melodies.",
+)
+def generate(
+    model_dir,
+    primer,
+    length,
+    mode,
+    song_name,
+    outputs,
+    tempo,
+    instrument,
+    num_outputs,
+    temperature,
+    top_k,
+    top_p,
+    random_seed,
+) -> None:
+    """Continue a primer with a trained model and write the melody.
+
+    Greedy by default (the likeliest note each time); --temperature, --top-k or --top-p
+    sample instead.
+    """
+    from melodynet.generation import generate_songs
     from melodynet.hookspecs import WriteOptions
+    from melodynet.sampling import Sampling
     from melodynet.songio import check_writable, write_song
 
     check_render_options(tempo, instrument)
-    check_writable(outputs)
+    if top_k is not None or top_p is not None:
+        temperature = temperature or 1.0
+    sampling = Sampling(temperature, top_k, top_p, random_seed)
+    paths = [[_numbered(path, k, num_outputs) for path in outputs] for k in range(num_outputs)]
+    check_writable([p for group in paths for p in group])
     trained = _load(model_dir)
-    result = generate_song(trained, primer, length, mode, song_name)
-    click.echo(result.song.tiny())
-    if result.matches is not None:
-        _info(
-            f"{result.matches}/{result.compared} generated notes match {result.reference} "
-            "in position"
-        )
-    for path in outputs:
-        write_song(result.song, path, WriteOptions(tempo=tempo, instrument=instrument))
-        _info(f"Wrote {path}")
+    results = generate_songs(trained, primer, length, mode, song_name, num_outputs, sampling)
+    options = WriteOptions(tempo=tempo, instrument=instrument)
+    for result, group in zip(results, paths, strict=True):
+        click.echo(result.song.tiny())
+        if result.matches is not None:
+            _info(
+                f"{result.matches}/{result.compared} generated notes match "
+                f"{result.reference} in position"
+            )
+        for path in group:
+            write_song(result.song, path, options)
+            _info(f"Wrote {path}")
+
+
+def _numbered(path: Path, index: int, count: int) -> Path:
+    """song.mid, or song-1.mid, song-2.mid ... when several melodies are written."""
+    return path if count == 1 else path.with_name(f"{path.stem}-{index + 1}{path.suffix}")
 
 
 @cli.command()
@@ -454,14 +509,21 @@ cli.add_command(report)
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
     registry(cli)  # plugins may add commands, so load them before parsing
+    _exit(_run())
+
+
+def _run() -> int:
+    """Run the command line; every outcome becomes an exit code and at most one line."""
     try:
-        cli.main(prog_name="melodynet", standalone_mode=False)
+        result = cli.main(prog_name="melodynet", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        return 130
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     except Exception as exc:  # a bug, not the user's fault: one line unless debugging
         if os.environ.get("MELODYNET_DEBUG"):
             raise
@@ -471,7 +533,23 @@ def main() -> None:
             "(set MELODYNET_DEBUG=1 to see the traceback)",
             err=True,
         )
-        sys.exit(1)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _exit(code: int) -> None:
+    """Exit without TensorFlow's interpreter-shutdown teardown, which costs ~0.8 s.
+
+    Every file melodynet writes is complete (written and renamed) before this point.
+    """
+    if "tensorflow" not in sys.modules:
+        sys.exit(code)
+    import atexit
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from melodynet.codec import Codec
 from melodynet.errors import MelodynetError
 from melodynet.hookspecs import ModelConfig, ModelSpec
 from melodynet.network import reset_states, stepper
+from melodynet.sampling import Sampling, choose
 
 MAX_UNROLLED_STEPS = 32
 """Longer time axes keep Keras's inner loop: an unrolled graph grows with every step."""
@@ -79,7 +80,7 @@ class Predictor:
         self.spec, self.config, self.codec, self.model = spec, config, codec, model
         self.jit_compile = jit_compile
         self._steppers: dict[int, tuple] = {}
-        self._window_fn = None
+        self._window_fns: dict = {}
         sizes = codec.sizes
 
         def features(classes):
@@ -92,6 +93,26 @@ class Predictor:
             )
 
         self._features, self._argmax = features, argmax
+
+        def picker(sampling: Sampling | None):
+            """pick(outputs, step) -> classes: greedy, or drawn as ``sampling`` says, with a
+            stateless seed per step and head, so the same seed gives the same notes."""
+            if sampling is None or sampling.greedy:
+                return lambda outputs, _step: argmax(outputs)
+            heads = codec.heads
+
+            def pick(outputs, step):
+                chosen = []
+                for j, head in enumerate(heads):
+                    probs = outputs[head]
+                    flat = tf.reshape(probs, [-1, tf.shape(probs)[-1]])
+                    seed = tf.stack([tf.constant(sampling.seed), step * len(heads) + j])
+                    chosen.append(tf.reshape(choose(flat, sampling, seed), tf.shape(probs)[:-1]))
+                return tf.stack(chosen, axis=-1)
+
+            return pick
+
+        self._picker = picker
 
         @tf.function(reduce_retracing=True)
         def predict_classes(classes):
@@ -118,10 +139,13 @@ class Predictor:
         windows = np.stack([classes[i - w : i] for i in range(start, len(classes))])
         return self._predict_classes(windows).numpy()
 
-    def continue_song(self, primer: np.ndarray, length: int, streams: int = 1) -> np.ndarray:
+    def continue_song(
+        self, primer: np.ndarray, length: int, streams: int = 1, sampling: Sampling | None = None
+    ) -> np.ndarray:
         """Feed predictions back: ``length`` notes after ``primer``.
 
-        ``primer`` is (notes, heads) classes; the result is (streams, length, heads).
+        ``primer`` is (notes, heads) classes; the result is (streams, length, heads). Greedy
+        unless ``sampling`` says otherwise (then each stream draws its own notes).
         """
         from melodynet.tfenv import tensorflow
 
@@ -138,28 +162,28 @@ class Predictor:
             return np.zeros((streams, 0, len(self.codec.heads)), dtype=np.int32)
         batch = np.repeat(np.asarray(primer, dtype=np.int32)[None], streams, axis=0)
         if self.spec.sequence:
-            step, run = self._stepper(streams)
+            step, run = self._stepper(streams, sampling)
             reset_states(step)
             out = run(tf.constant(batch), tf.constant(length, dtype=tf.int32))
         else:
-            run = self._window_runner()
+            run = self._window_runner(sampling)
             out = run(tf.constant(batch[:, -self.window :]), tf.constant(length, dtype=tf.int32))
         return out.numpy()
 
-    def _stepper(self, streams: int):
+    def _stepper(self, streams: int, sampling: Sampling | None = None):
         """(stateful one-note model, compiled generation loop) for a batch of ``streams``."""
         from melodynet.tfenv import tensorflow
 
         tf = tensorflow()
 
-        if streams not in self._steppers:
+        if (streams, sampling) not in self._steppers:
             step = stepper(self.spec, self.config, self.codec, self.model, streams)
             _unroll_recurrent_layers(step)
-            features, argmax = self._features, self._argmax
+            features, pick = self._features, self._picker(sampling)
             heads = len(self.codec.heads)
 
-            def note(x):
-                return argmax(step(features(x), training=False))
+            def note(x, i):
+                return pick(step(features(x), training=False), i)
 
             def run(primer, length):
                 # Feed the primer but its last note (whose prediction is the first new note)...
@@ -174,7 +198,7 @@ class Predictor:
 
                 # ...then predict, feed back, repeat.
                 def generate(i, x, out):
-                    x = note(x)
+                    x = note(x, i)
                     return i + 1, x, out.write(i, x[:, 0])
 
                 out = tf.TensorArray(tf.int32, size=length, element_shape=[streams, heads])
@@ -192,29 +216,29 @@ class Predictor:
                     tf.TensorSpec([], tf.int32),
                 ],
             )
-            self._steppers[streams] = (step, compiled)
-        return self._steppers[streams]
+            self._steppers[streams, sampling] = (step, compiled)
+        return self._steppers[streams, sampling]
 
-    def _window_runner(self):
+    def _window_runner(self, sampling: Sampling | None = None):
         """The compiled generation loop of a window model, for any number of streams."""
         from melodynet import network
         from melodynet.tfenv import tensorflow
 
         tf = tensorflow()
 
-        if self._window_fn is None:
+        if sampling not in self._window_fns:
             model = self.model
             if _recurrent_layers(model):
                 copy = network.build(self.spec, self.config, self.codec)
                 copy.set_weights(self.model.get_weights())
                 if _unroll_recurrent_layers(copy):
                     model = copy
-            features, argmax = self._features, self._argmax
+            features, pick = self._features, self._picker(sampling)
             heads, w = len(self.codec.heads), self.window
 
             def run(window, length):
                 def generate(i, feats, out):
-                    x = argmax(model(feats, training=False))
+                    x = pick(model(feats, training=False), i)
                     feats = tf.concat([feats[:, 1:], features(x)[:, None]], axis=1)
                     return i + 1, feats, out.write(i, x)
 
@@ -226,7 +250,7 @@ class Predictor:
                 )
                 return tf.transpose(out.stack(), [1, 0, 2])
 
-            self._window_fn = tf.function(
+            self._window_fns[sampling] = tf.function(
                 run,
                 autograph=False,
                 jit_compile=self.jit_compile,
@@ -235,4 +259,4 @@ class Predictor:
                     tf.TensorSpec([], tf.int32),
                 ],
             )
-        return self._window_fn
+        return self._window_fns[sampling]

@@ -32,8 +32,10 @@ def test_full_disk_while_saving_a_bundle_keeps_the_previous_one(tmp_path):
     bundle = tmp_path / "b"
     with atomic.atomic_dir(bundle) as tmp:
         (tmp / "a").write_text("first")
-    with pytest.raises(MelodynetError, match="No space left on device"), \
-            atomic.atomic_dir(bundle, replace=True) as tmp:
+    with (
+        pytest.raises(MelodynetError, match="No space left on device"),
+        atomic.atomic_dir(bundle, replace=True) as tmp,
+    ):
         (tmp / "a").write_text("half")
         raise OSError(errno.ENOSPC, "No space left on device")
     assert (bundle / "a").read_text() == "first"
@@ -44,8 +46,7 @@ def test_existing_bundle_is_not_replaced_without_asking(tmp_path):
     bundle = tmp_path / "b"
     bundle.mkdir()
     (bundle / "a").write_text("first")
-    with pytest.raises(MelodynetError, match="already exists"), \
-            atomic.atomic_dir(bundle) as tmp:
+    with pytest.raises(MelodynetError, match="already exists"), atomic.atomic_dir(bundle) as tmp:
         (tmp / "a").write_text("second")
     assert (bundle / "a").read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["b"]
@@ -56,22 +57,38 @@ def test_two_trainings_into_one_models_dir(tmp_path):
     env = {**os.environ, "MELODYNET_MODELS": str(tmp_path / "models")}
     cmd = [sys.executable, "-m", "melodynet", "train", "--model", "mlp", "--epochs", "30"]
     runs = [
-        subprocess.Popen([*cmd, str(song)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            [*cmd, str(song)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for song in (BUTTERFLY, SONGS / "twinkle.txt")
     ]
     for run in runs:
         out, _ = run.communicate(timeout=300)
         assert run.returncode == 0, out
     models = tmp_path / "models"
-    assert sorted(p.name for p in models.iterdir()) == [
-        "LATEST", "butterfly-mlp", "twinkle-mlp"]
+    assert sorted(p.name for p in models.iterdir()) == ["LATEST", "butterfly-mlp", "twinkle-mlp"]
     latest = (models / "LATEST").read_text().strip()
     assert latest in {str(models / "butterfly-mlp"), str(models / "twinkle-mlp")}
     for name in ("butterfly-mlp", "twinkle-mlp"):
         meta = json.loads((models / name / "melodynet.json").read_text())
         assert meta["model"] == "mlp"
-        result = subprocess.run([sys.executable, "-m", "melodynet", "evaluate", "--model-dir",
-                                 str(models / name), "--json"], env=env, capture_output=True,
-                                text=True)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "melodynet",
+                "evaluate",
+                "--model-dir",
+                str(models / name),
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr

@@ -35,14 +35,16 @@ def test_missing_file(runner, bundle_copy, missing):
 def test_truncated_model(runner, bundle_copy):
     model = bundle_copy / "model.keras"
     model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
-    _one_line_error(runner("generate", "--model-dir", bundle_copy), "model.keras",
-                    "cannot load the model")
+    _one_line_error(
+        runner("generate", "--model-dir", bundle_copy), "model.keras", "cannot load the model"
+    )
 
 
 def test_newer_melodynet(runner, bundle_copy):
     _edit_meta(bundle_copy, format=99, melodynet_version="9.0")
-    _one_line_error(runner("evaluate", "--model-dir", bundle_copy), "melodynet 9.0",
-                    "upgrade melodynet")
+    _one_line_error(
+        runner("evaluate", "--model-dir", bundle_copy), "melodynet 9.0", "upgrade melodynet"
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,7 +83,7 @@ def test_lambda_layer_is_refused_by_safe_mode(runner, bundle_copy):
 
 
 def test_plugin_model_not_installed(runner, bundle_copy):
-    _edit_meta(bundle_copy, model="gizmo", model_plugin="gizmo",
-               model_distribution="melodynet-gizmo")
-    _one_line_error(runner("generate", "--model-dir", bundle_copy),
-                    "pip install melodynet-gizmo")
+    _edit_meta(
+        bundle_copy, model="gizmo", model_plugin="gizmo", model_distribution="melodynet-gizmo"
+    )
+    _one_line_error(runner("generate", "--model-dir", bundle_copy), "pip install melodynet-gizmo")

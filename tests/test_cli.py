@@ -7,7 +7,7 @@ import sys
 import mido
 import pytest
 
-from .conftest import BUTTERFLY, butterfly_expected
+from .conftest import BUTTERFLY, BUTTERFLY_TOKENS, butterfly_expected
 
 
 def _one_line_error(result, *fragments):
@@ -179,3 +179,36 @@ def test_unwritable_output(workdir, runner, butterfly_bundle):
         "missing/song.mid",
     )
     assert sorted(p.name for p in workdir.iterdir()) == ["file"]
+
+
+def test_sampled_outputs_are_distinct_and_reproducible(workdir, runner, butterfly_bundle):
+    args = [
+        "generate",
+        "--model-dir",
+        butterfly_bundle,
+        "--num-outputs",
+        "3",
+        "--temperature",
+        "3.0",
+        "--random-seed",
+        "5",
+        "--length",
+        "30",
+        "--out",
+        "s.txt",
+    ]
+    first = runner(*args)
+    assert first.exit_code == 0, first.output
+    melodies = first.stdout.strip().splitlines()
+    assert len(melodies) == 3 and len(set(melodies)) == 3
+    assert sorted(p.name for p in workdir.iterdir()) == ["s-1.txt", "s-2.txt", "s-3.txt"]
+    assert runner(*args).stdout == first.stdout
+    other = runner(*args[:-6], "--random-seed", "6", "--length", "30")
+    assert other.stdout != first.stdout
+
+
+def test_greedy_outputs_are_the_song(runner, butterfly_bundle):
+    result = runner("generate", "--model-dir", butterfly_bundle, "--num-outputs", "2")
+    lines = result.stdout.strip().splitlines()
+    assert result.exit_code == 0 and lines[0] == lines[1]
+    assert lines[0].split() == BUTTERFLY_TOKENS

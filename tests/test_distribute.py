@@ -18,15 +18,26 @@ from melodynet.distribute import is_chief
 from .conftest import BUTTERFLY
 from .test_cli import _one_line_error
 
-TRAIN = ["train", str(BUTTERFLY), "--model", "mlp", "--epochs", "30", "--all-epochs",
-         "--batch-size", "10"]
+TRAIN = [
+    "train",
+    str(BUTTERFLY),
+    "--model",
+    "mlp",
+    "--epochs",
+    "30",
+    "--all-epochs",
+    "--batch-size",
+    "10",
+]
 
 
 def _max_difference(a, b):
     from melodynet.trained import load
 
-    return max(float(np.abs(x - y).max()) for x, y in
-               zip(load(a).model.get_weights(), load(b).model.get_weights(), strict=True))
+    return max(
+        float(np.abs(x - y).max())
+        for x, y in zip(load(a).model.get_weights(), load(b).model.get_weights(), strict=True)
+    )
 
 
 def _free_port():
@@ -38,16 +49,32 @@ def _free_port():
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
     out = tmp_path_factory.mktemp("single") / "b"
-    subprocess.run([sys.executable, "-m", "melodynet", *TRAIN, "--out", str(out)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "melodynet", *TRAIN, "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
 @pytest.mark.slow
 def test_mirrored_on_two_logical_cpus(tmp_path, single):
     env = {**os.environ, "MELODYNET_CPU_DEVICES": "2"}
-    run = subprocess.run([sys.executable, "-m", "melodynet", *TRAIN, "--strategy", "mirrored",
-                          "--out", str(tmp_path / "m")], env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "melodynet",
+            *TRAIN,
+            "--strategy",
+            "mirrored",
+            "--out",
+            str(tmp_path / "m"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert _max_difference(tmp_path / "m", single) < 1e-4
 
@@ -59,9 +86,24 @@ def test_two_workers_train_one_model(tmp_path, single):
     for index in range(2):
         config = {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}}
         env = {**os.environ, "TF_CONFIG": json.dumps(config)}
-        workers.append(subprocess.Popen(
-            [sys.executable, "-m", "melodynet", *TRAIN, "--strategy", "multi-worker", "--out",
-             str(tmp_path / "mw")], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True))
+        workers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "melodynet",
+                    *TRAIN,
+                    "--strategy",
+                    "multi-worker",
+                    "--out",
+                    str(tmp_path / "mw"),
+                ],
+                env=env,
+                cwd=tmp_path,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     errors = [w.communicate(timeout=300)[1] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], errors
     assert "Saved" in errors[0] and "Not the chief worker" in errors[1]
@@ -79,10 +121,14 @@ def test_multi_worker_needs_tf_config(workdir, runner, monkeypatch):
         (None, True),
         ({"cluster": {"worker": ["a", "b"]}, "task": {"type": "worker", "index": 0}}, True),
         ({"cluster": {"worker": ["a", "b"]}, "task": {"type": "worker", "index": 1}}, False),
-        ({"cluster": {"chief": ["c"], "worker": ["a"]}, "task": {"type": "worker", "index": 0}},
-         False),
-        ({"cluster": {"chief": ["c"], "worker": ["a"]}, "task": {"type": "chief", "index": 0}},
-         True),
+        (
+            {"cluster": {"chief": ["c"], "worker": ["a"]}, "task": {"type": "worker", "index": 0}},
+            False,
+        ),
+        (
+            {"cluster": {"chief": ["c"], "worker": ["a"]}, "task": {"type": "chief", "index": 0}},
+            True,
+        ),
     ],
 )
 def test_only_the_chief_writes(monkeypatch, config, chief):

@@ -113,7 +113,6 @@ def test_chords_become_the_top_line_with_a_warning(workdir, runner):
     for pitches in ([60, 64, 67], [62, 65, 69], [64, 67, 72], [65, 69, 74], [67, 71, 74]):
         part.append(chord.Chord(pitches, quarterLength=1))
     part.write("musicxml", fp="chords.musicxml")
-    result = runner("train", "chords.musicxml", "--model", "mlp", "--epochs", "1",
-                    "--out", "b")
+    result = runner("train", "chords.musicxml", "--model", "mlp", "--epochs", "1", "--out", "b")
     assert result.exit_code == 0, result.output
     assert "chords or voices reduced to their top note" in result.output

@@ -19,7 +19,10 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "fuzz.py"
 def test_fuzz_target_finds_no_crash(target, tmp_path):
     result = subprocess.run(
         [sys.executable, str(SCRIPT), target, "--seconds", "6", "--corpus", str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Done" in result.stderr

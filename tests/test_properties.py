@@ -33,8 +33,9 @@ def test_any_melody_round_trips_through_tinynotation(melody):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("abcdefgrABCDEFG#-'.~0123468/{}trip \n")),
-               max_size=40))
+@given(
+    st.text(alphabet=st.sampled_from(list("abcdefgrABCDEFG#-'.~0123468/{}trip \n")), max_size=40)
+)
 def test_any_text_parses_or_fails_cleanly(text):
     try:
         parsed, _ = parse_notes(text)

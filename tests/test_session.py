@@ -51,11 +51,19 @@ def test_resume_continues_exactly(workdir, runner):
 
 
 def test_ctrl_c_saves_a_usable_bundle_and_resume_matches(workdir, runner):
-    args = ["train", str(BUTTERFLY), "--model", "mlp", "--batch-size", "8", "--all-epochs",
-            "--epochs", "600"]
+    args = [
+        "train",
+        str(BUTTERFLY),
+        "--model",
+        "mlp",
+        "--batch-size",
+        "8",
+        "--all-epochs",
+        "--epochs",
+        "600",
+    ]
     cmd = [sys.executable, "-m", "melodynet", *args]
-    run = subprocess.Popen([*cmd, "--out", "cut"], cwd=workdir, stderr=subprocess.PIPE,
-                           text=True)
+    run = subprocess.Popen([*cmd, "--out", "cut"], cwd=workdir, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (workdir / "cut" / "melodynet.json").exists():
         assert run.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
@@ -66,7 +74,7 @@ def test_ctrl_c_saves_a_usable_bundle_and_resume_matches(workdir, runner):
     assert "Traceback" not in err
     meta = json.loads((workdir / "cut/melodynet.json").read_text())
     assert meta["status"] == "interrupted" and 0 < meta["epochs_run"] < 600
-    assert f"continue with: melodynet train --resume cut" in err
+    assert "continue with: melodynet train --resume cut" in err
 
     usable = runner("generate", "--model-dir", "cut", "--out", "cut.mid")
     assert usable.exit_code == 0, usable.output
@@ -77,9 +85,22 @@ def test_ctrl_c_saves_a_usable_bundle_and_resume_matches(workdir, runner):
 
 def test_validation_split_holds_out_whole_songs(workdir, runner):
     songs = sorted(SONGS.glob("*.txt"))
-    result = runner("train", *songs, "--model", "lstm", "--epochs", "40",
-                    "--validation-split", "0.25", "--patience", "5", "--tensorboard", "tb",
-                    "--out", "b")
+    result = runner(
+        "train",
+        *songs,
+        "--model",
+        "lstm",
+        "--epochs",
+        "40",
+        "--validation-split",
+        "0.25",
+        "--patience",
+        "5",
+        "--tensorboard",
+        "tb",
+        "--out",
+        "b",
+    )
     assert result.exit_code == 0, result.output
     meta = json.loads((workdir / "b/melodynet.json").read_text())
     held = {s["name"] for s in meta["validation_songs"]}
@@ -89,7 +110,8 @@ def test_validation_split_holds_out_whole_songs(workdir, runner):
     for key in ("val_loss", "val_perplexity", "val_accuracy"):
         assert len(meta["history"][key]) == meta["epochs_run"]
     assert meta["history"]["val_perplexity"][0] == pytest.approx(
-        np.exp(meta["history"]["val_loss"][0]))
+        np.exp(meta["history"]["val_loss"][0])
+    )
     best = meta["metrics"]["best_epoch"]
     assert meta["history"]["val_loss"][best - 1] == min(meta["history"]["val_loss"])
     assert list((workdir / "tb").glob("events.out.tfevents.*"))
