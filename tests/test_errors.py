@@ -65,6 +65,10 @@ CASES = {
     "garbage-musicxml": (_write("garbage.musicxml", "<score-partwise><part"), []),
     "directory": (lambda: Path("somedir").mkdir() or "somedir", []),
     "unknown-suffix": (_write("song.xyz", "c4 d4"), []),
+    "transposed-out-of-range": (
+        _write("high.txt", "c''4 d''4 e''4 f''4 g''4 a''4"),
+        ["--transpose", "40"],
+    ),
     "unknown-model": (lambda: str(BUTTERFLY), ["--model", "nonsense"]),
     "unknown-encoding": (lambda: str(BUTTERFLY), ["--encoding", "nonsense"]),
     "bad-window": (lambda: str(BUTTERFLY), ["--window", "0"]),
