@@ -419,8 +419,16 @@ def _numbered(path: Path, index: int, count: int) -> Path:
     default=None,
     help="Bundle to use [default: the most recently trained].",
 )
+@click.option(
+    "--stats",
+    "stats_count",
+    type=int,
+    default=0,
+    help="Also sample N melodies (temperature 1) and compare their musical statistics "
+    "with the training songs.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(model_dir, as_json) -> None:
+def evaluate(model_dir, as_json, stats_count) -> None:
     """One-step accuracy and full-song matches on each training song; on held-out songs
     (--validation-split), NLL and accuracy against two baselines."""
     from melodynet.evaluation import score_all
@@ -428,6 +436,7 @@ def evaluate(model_dir, as_json) -> None:
     trained = _load(model_dir)
     scores = score_all(trained)
     comparison = _heldout(trained)
+    stats = _stats(trained, stats_count) if stats_count else []
     if as_json:
         report = {
             "model_dir": str(trained.directory),
@@ -438,6 +447,8 @@ def evaluate(model_dir, as_json) -> None:
         }
         if comparison:
             report["heldout"] = [c.to_json() for c in comparison]
+        if stats:
+            report["stats"] = [row.to_json() for row in stats]
         click.echo(json.dumps(report, indent=1))
         return
     for s in scores:
@@ -450,6 +461,24 @@ def evaluate(model_dir, as_json) -> None:
         click.echo(f"held out ({len(trained.meta.validation_songs)} songs):")
         for c in comparison:
             click.echo(f"  {c.line()}")
+    if stats:
+        from melodynet.stats import format_comparison
+
+        click.echo(f"musical statistics of {stats_count} sampled melodies vs the training songs:")
+        click.echo(format_comparison(stats))
+
+
+def _stats(trained, count: int) -> list:
+    """Sample ``count`` melodies from the first training song's opening (as long as it) and
+    compare their statistics with the training songs'."""
+    from melodynet.generation import generate_songs
+    from melodynet.sampling import Sampling
+    from melodynet.stats import compare
+
+    if count < 0:
+        raise MelodynetError(f"--stats must be 0 or more, not {count}")
+    results = generate_songs(trained, None, None, "full", None, count, Sampling(1.0))
+    return compare([r.song for r in results], trained.songs)
 
 
 def _heldout(trained) -> list:

@@ -212,3 +212,13 @@ def test_greedy_outputs_are_the_song(runner, butterfly_bundle):
     lines = result.stdout.strip().splitlines()
     assert result.exit_code == 0 and lines[0] == lines[1]
     assert lines[0].split() == BUTTERFLY_TOKENS
+
+
+def test_evaluate_compares_sampled_melodies_with_the_training_songs(runner, butterfly_bundle):
+    result = runner("evaluate", "--model-dir", butterfly_bundle, "--stats", "4", "--json")
+    assert result.exit_code == 0, result.output
+    rows = {row["metric"]: row for row in json.loads(result.stdout)["stats"]}
+    assert {"pitch_range", "pitch_class_entropy", "scale_consistency"} <= set(rows)
+    # butterfly spans C4-G4 (7 semitones), all in C major
+    assert rows["pitch_range"]["training"]["mean"] == 7
+    assert rows["scale_consistency"]["training"]["mean"] == 1.0
