@@ -356,6 +356,12 @@ def _load(model_dir: Path | None):
     help="Sample among the likeliest notes that together hold this probability.",
 )
 @click.option(
+    "--beam-size",
+    type=int,
+    default=None,
+    help="Search for the likeliest whole melody, keeping this many candidates.",
+)
+@click.option(
     "--random-seed",
     default=0,
     show_default=True,
@@ -374,12 +380,13 @@ def generate(
     temperature,
     top_k,
     top_p,
+    beam_size,
     random_seed,
 ) -> None:
     """Continue a primer with a trained model and write the melody.
 
     Greedy by default (the likeliest note each time); --temperature, --top-k or --top-p
-    sample instead.
+    sample instead; --beam-size searches for the likeliest whole melody.
     """
     from melodynet.generation import generate_songs
     from melodynet.hookspecs import WriteOptions
@@ -393,7 +400,9 @@ def generate(
     paths = [[_numbered(path, k, num_outputs) for path in outputs] for k in range(num_outputs)]
     check_writable([p for group in paths for p in group])
     trained = _load(model_dir)
-    results = generate_songs(trained, primer, length, mode, song_name, num_outputs, sampling)
+    results = generate_songs(
+        trained, primer, length, mode, song_name, num_outputs, sampling, beam_size
+    )
     options = WriteOptions(tempo=tempo, instrument=instrument)
     for result, group in zip(results, paths, strict=True):
         click.echo(result.song.tiny())

@@ -72,6 +72,7 @@ def generate_songs(
     song_name: str | None,
     count: int = 1,
     sampling: Sampling | None = None,
+    beam: int | None = None,
 ) -> list[Generated]:
     """``count`` melodies from one primer, generated as one batch (distinct when sampled)."""
     notes, source = resolve_primer(trained, primer, song_name)
@@ -105,6 +106,13 @@ def generate_songs(
             )
         truth = codec.classes(source.notes[: len(notes) + length], source.path)
         streams = np.repeat(predictor.one_step(truth, start=len(notes))[None], count, axis=0)
+    elif beam is not None:
+        if count != 1 or (sampling is not None and not sampling.greedy):
+            raise MelodynetError(
+                "--beam-size finds the one likeliest melody; it does not "
+                "combine with --num-outputs or sampling"
+            )
+        streams = predictor.beam_search(primer_classes, length, beam)[None]
     else:
         streams = predictor.continue_song(primer_classes, length, count, sampling)
 

@@ -170,6 +170,57 @@ class Predictor:
             out = run(tf.constant(batch[:, -self.window :]), tf.constant(length, dtype=tf.int32))
         return out.numpy()
 
+    def beam_search(self, primer: np.ndarray, length: int, beam: int) -> np.ndarray:
+        """The likeliest continuation found by keeping the ``beam`` best partial melodies
+        (scored by the sum of their notes' log-probabilities): (length, heads) classes."""
+        from melodynet.tfenv import tensorflow
+
+        tf = tensorflow()
+        if beam < 1:
+            raise MelodynetError(f"--beam-size must be at least 1, not {beam}")
+        if len(primer) < (1 if self.spec.sequence else self.window):
+            raise MelodynetError(
+                f"the primer has {len(primer)} notes; model {self.spec.name} needs at least "
+                f"{self.window} (its window)"
+            )
+        heads, sizes = self.codec.heads, self.codec.sizes
+        joint = int(np.prod(sizes))
+        feats = self._features(tf.constant(np.repeat(primer[None], beam, axis=0)))
+        if self.spec.sequence:
+            step, _ = self._stepper(beam)
+            reset_states(step)
+            for t in range(len(primer) - 1):
+                step(feats[:, t : t + 1], training=False)
+            x = feats[:, -1:]
+            states = [v for layer in _recurrent_layers(step) for v in layer.states]
+        else:
+            x = feats[:, -self.window :]
+        scores = np.full(beam, -np.inf)
+        scores[0] = 0.0  # every beam starts as the same melody: expand one of them
+        history = np.zeros((beam, 0, len(heads)), dtype=np.int32)
+        for _ in range(length):
+            outputs = (step if self.spec.sequence else self.model)(x, training=False)
+            logp = np.zeros((beam, *sizes))
+            for j, head in enumerate(heads):
+                probs = np.asarray(outputs[head]).reshape(beam, -1)
+                shape = [beam] + [1] * len(heads)
+                shape[j + 1] = sizes[j]
+                logp = logp + np.log(np.maximum(probs, 1e-30)).reshape(shape)
+            total = (scores[:, None] + logp.reshape(beam, joint)).ravel()
+            best = np.argsort(-total, kind="stable")[:beam]
+            parents, flat = np.divmod(best, joint)
+            classes = np.stack(np.unravel_index(flat, sizes), axis=-1).astype(np.int32)
+            scores = total[best]
+            history = np.concatenate([history[parents], classes[:, None]], axis=1)
+            new = self._features(tf.constant(classes[:, None]))
+            if self.spec.sequence:
+                for variable in states:
+                    variable.assign(tf.gather(variable, parents))
+                x = new
+            else:
+                x = tf.concat([tf.gather(x, parents)[:, 1:], new], axis=1)
+        return history[0]
+
     def _stepper(self, streams: int, sampling: Sampling | None = None):
         """(stateful one-note model, compiled generation loop) for a batch of ``streams``."""
         from melodynet.tfenv import tensorflow
