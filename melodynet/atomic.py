@@ -39,6 +39,15 @@ def atomic_file(path: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def check_target(path: Path) -> None:
+    """Fail early, before any work, when no file can be written at ``path``."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise MelodynetError(f"{path}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise MelodynetError(f"{path}: is a directory")
+
+
 def write_text(path: Path, text: str) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from melodynet.atomic import check_target
 from melodynet.errors import MelodynetError
 
 
@@ -86,10 +87,7 @@ def render(song, outputs, part, tempo, instrument) -> None:
 def _check_report_path(path: Path) -> None:
     if path.suffix.lower() not in (".html", ".htm"):
         raise MelodynetError(f"{path}: the report is HTML; name it with .html")
-    if not path.parent.is_dir():
-        raise MelodynetError(f"{path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise MelodynetError(f"{path}: is a directory")
+    check_target(path)
 
 
 def _facts(trained, options) -> list[tuple[str, str]]:

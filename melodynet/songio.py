@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from melodynet.atomic import atomic_file
+from melodynet.atomic import atomic_file, check_target
 from melodynet.errors import MelodynetError, SongError
 from melodynet.hookspecs import ReadOptions, WriteOptions
 from melodynet.plugins import registry
@@ -45,16 +45,13 @@ def check_writable(outputs: Iterable[str | Path]) -> None:
     that says it cannot write there."""
     for raw in outputs:
         path = Path(raw)
-        if registry().writer(path.suffix) is None:
+        writer = registry().writer(path.suffix)
+        if writer is None:
             raise MelodynetError(
                 f"{path}: no writer for {path.suffix or 'files without a suffix'} "
                 f"(writable: {', '.join(sorted(registry().writers))})"
             )
-        if not path.parent.is_dir():
-            raise MelodynetError(f"{path}: directory {path.parent} does not exist")
-        if path.is_dir():
-            raise MelodynetError(f"{path}: is a directory")
-        writer = registry().writer(path.suffix)
+        check_target(path)
         if writer.check is not None:
             writer.check(path)
 

@@ -10,7 +10,7 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from melodynet.atomic import atomic_file
+from melodynet.atomic import atomic_file, check_target
 from melodynet.errors import MelodynetError
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -25,10 +25,7 @@ def check_path(path: Path) -> None:
             f"{path}: learning curves are written as {', '.join(FORMATS)}, not "
             f"{path.suffix or 'a file without a suffix'}"
         )
-    if not path.parent.is_dir():
-        raise MelodynetError(f"{path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise MelodynetError(f"{path}: is a directory")
+    check_target(path)
 
 
 def figure(history: Mapping[str, Sequence[float]], title: str = ""):
