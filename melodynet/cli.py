@@ -304,8 +304,8 @@ def _load(model_dir: Path | None):
     "--seed",
     "primer",
     default=None,
-    help="Primer: a count of leading notes of the training song, or notes in "
-    'tinyNotation such as "g8 e8 e4 f8" [default: the model\'s window].',
+    help="Primer: a count of leading notes of the training song, notes in tinyNotation "
+    'such as "g8 e8 e4 f8", or a song file [default: the model\'s window].',
 )
 @click.option(
     "--length",

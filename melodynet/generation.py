@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -52,7 +53,12 @@ def resolve_primer(
                 f"({len(song)} notes)"
             )
         return song.notes[:count], song
-    notes, _ = parse_notes(primer, where="--seed")
+    if Path(primer).suffix and Path(primer).is_file():
+        from melodynet.songio import read_songs
+
+        notes = read_songs([primer], warn=lambda _: None)[0].notes  # a whole file as primer
+    else:
+        notes, _ = parse_notes(primer, where="--seed")
     candidates = [_pick_song(songs, song_name)] if song_name else songs
     source = next((s for s in candidates if s.notes[: len(notes)] == notes), None)
     return notes, source

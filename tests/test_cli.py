@@ -222,3 +222,15 @@ def test_evaluate_compares_sampled_melodies_with_the_training_songs(runner, butt
     # butterfly spans C4-G4 (7 semitones), all in C major
     assert rows["pitch_range"]["training"]["mean"] == 7
     assert rows["scale_consistency"]["training"]["mean"] == 1.0
+
+
+def test_primer_from_a_file(workdir, runner, butterfly_bundle):
+    from melodynet.song import Song
+    from melodynet.songio import read_songs, write_song
+
+    opening = Song(read_songs([BUTTERFLY])[0].notes[:6])
+    write_song(opening, workdir / "opening.mid")
+    result = runner("generate", "--model-dir", butterfly_bundle, "--seed", "opening.mid")
+    assert result.exit_code == 0, result.output
+    assert "48/48" in result.output
+    assert result.stdout.split() == BUTTERFLY_TOKENS
