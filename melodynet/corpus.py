@@ -390,25 +390,16 @@ def _pickup(score) -> str:
 
 def _read_music21(path: Path, part: int | None, midi: bool) -> Entry:
     """Parse with music21 and take each tune's melody, tune by tune."""
-    from music21 import converter, stream
-
-    from melodynet.default_plugins.readers import check_midi
+    from melodynet.default_plugins.readers import check_midi, parse_scores
     from melodynet.m21 import song_from_score
-    from melodynet.meters import check_meters
 
     try:
         if midi:
             check_midi(path)
-        check_meters(path)
-        with warnings.catch_warnings():  # music21 warns about every odd event it skips
-            warnings.simplefilter("ignore")
-            parsed = converter.parse(str(path), forceSource=True, storePickle=False)
+        # melodynet keeps its own cache; music21's pickles would only double it
+        scores = parse_scores(path, forceSource=True, storePickle=False)
     except SongError as exc:
         return Entry(problems=[(classify(exc.message), exc.message)])
-    except Exception as exc:  # music21 raises many types for malformed files
-        message = f"{path}: cannot read as {path.suffix[1:]} ({_one_line(exc)})"
-        return Entry(problems=[("unreadable", message)])
-    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
     entry = Entry()
     for number, score in enumerate(scores, 1):
         where = f"{path} tune {number}" if len(scores) > 1 else str(path)

@@ -58,22 +58,30 @@ def read_midi(path: Path, options: ReadOptions):
     return read_with_music21(path, options)
 
 
-def read_with_music21(path: Path, options: ReadOptions):
-    from music21 import converter, stream
+def parse_scores(path: Path, **parse_options) -> list:
+    """The scores in a file music21 reads (one per tune), or a SongError saying why not.
 
-    from melodynet.m21 import song_from_score
+    Absurd meters are refused first: music21 would spend minutes on them.
+    """
+    from music21 import converter, stream
 
     check_meters(path)
     try:
         with warnings.catch_warnings():  # music21 warns about every odd event it skips
             warnings.simplefilter("ignore")
-            parsed = converter.parse(str(path))
+            parsed = converter.parse(str(path), **parse_options)
     except Exception as exc:  # music21 raises many types for malformed files
         text = " ".join(str(exc).split())[:200]
         raise SongError(
             f"{path}: cannot read as {path.suffix[1:]} ({text or type(exc).__name__})"
         ) from exc
-    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+    return list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+
+
+def read_with_music21(path: Path, options: ReadOptions):
+    from melodynet.m21 import song_from_score
+
+    scores = parse_scores(path)
     songs = [song_from_score(s, str(path), options.part, options.warn) for s in scores]
     if len(songs) > 1:
         options.warn(f"{path}: {len(songs)} tunes read")
