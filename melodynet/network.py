@@ -38,7 +38,22 @@ def stepper(spec: ModelSpec, config: ModelConfig, codec: Codec, trained, batch_s
     return step
 
 
+def recurrent_layers(model) -> list:
+    """Every recurrent layer of a model, nested ones (inside a plugin's layers) too."""
+    import keras
+
+    if hasattr(model, "_flatten_layers"):
+        layers = list(model._flatten_layers(include_self=False, recursive=True))
+    else:  # public fallback: the layers Keras lists, recursively
+        layers, todo = [], list(model.layers)
+        while todo:
+            layer = todo.pop()
+            layers.append(layer)
+            todo.extend(getattr(layer, "layers", []))
+    return [layer for layer in layers if isinstance(layer, keras.layers.RNN)]
+
+
 def reset_states(model) -> None:
-    for layer in model.layers:
-        if getattr(layer, "stateful", False) and hasattr(layer, "reset_state"):
+    for layer in recurrent_layers(model):
+        if layer.stateful:
             layer.reset_state()

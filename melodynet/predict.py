@@ -24,32 +24,18 @@ import numpy as np
 from melodynet.codec import Codec
 from melodynet.errors import MelodynetError
 from melodynet.hookspecs import ModelConfig, ModelSpec
-from melodynet.network import reset_states, stepper
+from melodynet.network import recurrent_layers, reset_states, stepper
 from melodynet.sampling import Sampling, choose
 
 MAX_UNROLLED_STEPS = 32
 """Longer time axes keep Keras's inner loop: an unrolled graph grows with every step."""
 
 
-def _recurrent_layers(model) -> list:
-    import keras
-
-    if hasattr(model, "_flatten_layers"):
-        layers = list(model._flatten_layers(include_self=False, recursive=True))
-    else:  # public fallback: the layers Keras lists, recursively
-        layers, todo = [], list(model.layers)
-        while todo:
-            layer = todo.pop()
-            layers.append(layer)
-            todo.extend(getattr(layer, "layers", []))
-    return [layer for layer in layers if isinstance(layer, keras.layers.RNN)]
-
-
 def _unroll_recurrent_layers(model) -> bool:
     """Unroll the recurrent layers of a freshly built copy (never of the trained model, which
     is saved as it was trained) whose time axis is fixed and short. True if any were."""
     unrolled = False
-    for layer in _recurrent_layers(model):
+    for layer in recurrent_layers(model):
         try:
             steps = layer.input.shape[1]
         except Exception:  # not called exactly once in a functional graph: leave it as built
@@ -192,7 +178,7 @@ class Predictor:
             for t in range(len(primer) - 1):
                 step(feats[:, t : t + 1], training=False)
             x = feats[:, -1:]
-            states = [v for layer in _recurrent_layers(step) for v in layer.states]
+            states = [v for layer in recurrent_layers(step) for v in layer.states]
         else:
             x = feats[:, -self.window :]
         scores = np.full(beam, -np.inf)
@@ -279,7 +265,7 @@ class Predictor:
 
         if sampling not in self._window_fns:
             model = self.model
-            if _recurrent_layers(model):
+            if recurrent_layers(model):
                 copy = network.build(self.spec, self.config, self.codec)
                 copy.set_weights(self.model.get_weights())
                 if _unroll_recurrent_layers(copy):
