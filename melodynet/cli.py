@@ -17,6 +17,7 @@ from melodynet.render_cli import (
     TEMPO_HELP,
     check_plot_path,
     check_render_options,
+    mode_option,
     render,
     report,
     write_curves,
@@ -313,13 +314,7 @@ def _load(model_dir: Path | None):
     default=None,
     help="Notes to generate [default: the rest of the training song].",
 )
-@click.option(
-    "--mode",
-    type=click.Choice(["full", "one-step"]),
-    default="full",
-    show_default=True,
-    help="full: feed predictions back; one-step: feed the song's true notes.",
-)
+@mode_option
 @click.option(
     "--song",
     "song_name",

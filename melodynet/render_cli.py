@@ -41,6 +41,13 @@ def write_curves(history, path: Path, title: str = "") -> None:
     write(history, Path(path), title)
 
 
+mode_option = click.option(
+    "--mode",
+    type=click.Choice(["full", "one-step"]),
+    default="full",
+    show_default=True,
+    help="full: feed predictions back; one-step: feed the song's true notes.",
+)
 TEMPO_HELP = "Beats per minute for audio, MIDI and the score [default: the song's tempo]."
 INSTRUMENT_HELP = "General MIDI program for audio and MIDI (0 = piano, 40 = violin, 73 = flute)."
 
@@ -144,13 +151,7 @@ def _facts(trained, options) -> list[tuple[str, str]]:
     default=None,
     help="Notes to generate [default: the rest of each song].",
 )
-@click.option(
-    "--mode",
-    type=click.Choice(["full", "one-step"]),
-    default="full",
-    show_default=True,
-    help="full: feed predictions back; one-step: feed the song's true notes.",
-)
+@mode_option
 @click.option(
     "--song",
     "song_names",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import BUTTERFLY, SONGS, butterfly_expected
+from .test_cli import _one_line_error as one_line_error
 
 RENDERERS = "melodynet.default_plugins.renderers"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -41,16 +42,6 @@ def render_cli(renderers):
         return CliRunner().invoke(render, [str(a) for a in args], **kwargs)
 
     return invoke
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def song(name):

@@ -12,18 +12,10 @@ from fractions import Fraction
 import pytest
 
 from .conftest import BUTTERFLY
+from .test_cli import _one_line_error as one_line_error
 
 WRONG_FILL = 'fill="#D62728"'
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def invoke(command, *args):
