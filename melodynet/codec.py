@@ -79,9 +79,12 @@ class Codec:
         ]
 
     def features(self, classes: np.ndarray) -> np.ndarray:
-        """One-hot labels of all heads, concatenated: (..., heads) -> (..., feature_size)."""
+        """One-hot labels of all heads, concatenated: (..., heads) -> (..., feature_size).
+        Class -1 (padding) has no feature, as ``tf.one_hot`` gives it."""
+        classes = np.asarray(classes)
         parts = [
-            np.eye(size, dtype=np.float32)[classes[..., j]] for j, size in enumerate(self.sizes)
+            np.eye(size + 1, size, dtype=np.float32)[classes[..., j]]
+            for j, size in enumerate(self.sizes)
         ]
         return np.concatenate(parts, axis=-1)
 

@@ -50,32 +50,36 @@ def score_all(trained) -> list[SongScore]:
 
 def heldout_score(trained, songs: list[Song]):
     """The model's NLL per note and accuracies on songs it did not train on, scored on the
-    same notes as the baselines (from note ``window`` on)."""
+    same notes as the baselines (from note ``window`` on), a batch at a time."""
     from melodynet import dataset
     from melodynet.baselines import BaselineScore
 
-    codec, window = trained.codec, trained.config.window
-    classes = [codec.classes(s.notes, s.path or s.name) for s in songs]
-    cut = dataset.sequences if trained.spec.sequence else dataset.windows
-    examples = cut(classes, window)
-    outputs = trained.model(codec.features(examples.x), training=False)
-    weight = examples.score_weight.reshape(-1)
-    nll = np.zeros_like(weight, dtype=np.float64)
-    predicted = []
-    for j, head in enumerate(codec.heads):
-        probs = np.asarray(outputs[head]).reshape(len(weight), -1)
-        truth = examples.y[..., j].reshape(-1)
-        nll -= np.log(np.maximum(probs[np.arange(len(truth)), truth], 1e-30))
-        predicted.append(probs.argmax(axis=-1))
-    scored = weight > 0
-    guess = codec.notes(np.stack(predicted, axis=-1)[scored])
-    true = codec.notes(examples.y.reshape(len(weight), -1)[scored])
+    codec, window, sequence = trained.codec, trained.config.window, trained.spec.sequence
+    store = dataset.encode(codec, songs)
+    nll, correct, pitch, duration, total = 0.0, 0, 0, 0, 0
+    for x, y, _, weight, _ in dataset.batches(
+        store, window, sequence, dataset.EVAL_BATCH[sequence], shuffle=False
+    ):
+        outputs = trained.model(codec.features(x.numpy()), training=False)
+        scored = weight.numpy().reshape(-1) > 0
+        truth = y.numpy().reshape(len(scored), -1)[scored]
+        predicted = []
+        for j, head in enumerate(codec.heads):
+            probs = np.asarray(outputs[head]).reshape(len(scored), -1)[scored]
+            nll -= np.log(np.maximum(probs[np.arange(len(truth)), truth[:, j]], 1e-30)).sum()
+            predicted.append(probs.argmax(axis=-1))
+        guess = codec.notes(np.stack(predicted, axis=-1))
+        true = codec.notes(truth)
+        correct += sum(g == t for g, t in zip(guess, true, strict=True))
+        pitch += sum(g.pitch == t.pitch for g, t in zip(guess, true, strict=True))
+        duration += sum(g.duration == t.duration for g, t in zip(guess, true, strict=True))
+        total += len(truth)
     return BaselineScore(
         name=f"melodynet {trained.meta.model}",
-        nll=float(nll[scored].mean()),
-        correct=sum(g == t for g, t in zip(guess, true, strict=True)),
-        pitch_correct=sum(g.pitch == t.pitch for g, t in zip(guess, true, strict=True)),
-        duration_correct=sum(g.duration == t.duration for g, t in zip(guess, true, strict=True)),
-        total=int(scored.sum()),
+        nll=float(nll / max(total, 1)),
+        correct=correct,
+        pitch_correct=pitch,
+        duration_correct=duration,
+        total=total,
         unknown=0,
     )

@@ -6,12 +6,12 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 
-from melodynet import dataset, network
+from melodynet import cache, dataset, network
 from melodynet.bundle import BundleMeta
 from melodynet.codec import Codec
 from melodynet.distribute import is_chief, make_strategy
 from melodynet.errors import MelodynetError, SongError
-from melodynet.hookspecs import ModelConfig, ModelSpec
+from melodynet.hookspecs import ModelConfig
 from melodynet.plugins import registry
 from melodynet.preprocess import augment_transpositions
 from melodynet.song import Song
@@ -71,12 +71,6 @@ def split_validation(songs: Sequence[Song], fraction: float, seed: int):
     return split_songs(songs, fraction, seed)
 
 
-def _examples(spec: ModelSpec, codec: Codec, songs: Sequence[Song], window: int):
-    classes = [codec.classes(s.notes, s.path or s.name) for s in songs]
-    cut = dataset.sequences if spec.sequence else dataset.windows
-    return cut(classes, window), classes
-
-
 def learn(
     songs: Sequence[Song],
     options: LearnOptions,
@@ -115,9 +109,9 @@ def learn(
         model = network.build(spec, config, codec)
     if resume is not None:
         model.set_weights(resume.model.get_weights())
-    examples, classes = _examples(spec, codec, fitted, options.window)
-    validation = _examples(spec, codec, held_out, options.window)[0] if held_out else None
-    best = dataset.ceiling(classes, options.window, whole_history=spec.sequence)
+    store = dataset.encode(codec, fitted, cache.default_dir())
+    validation = dataset.encode(codec, held_out) if held_out else None
+    best = dataset.ceiling(store.songs(), options.window, whole_history=spec.sequence)
     settings = TrainSettings(
         epochs=options.epochs,
         batch_size=options.batch_size,
@@ -156,7 +150,7 @@ def learn(
         )
         return Trained(None, meta, spec, config, codec, model)
 
-    trainer = Trainer(model, codec, settings, strategy)
+    trainer = Trainer(model, codec, settings, options.window, spec.sequence, strategy)
     start = resume.state if resume is not None else None
 
     def save(snapshot: Snapshot) -> None:
@@ -168,7 +162,7 @@ def learn(
             trained.state = snapshot
             checkpoint(trained, snapshot)
 
-    result = trainer.run(examples, validation, start, on_epoch, save, should_stop)
+    result = trainer.run(store, validation, start, on_epoch, save, should_stop)
     if result.interrupted:
         return None, result
     trained = trained_at(

@@ -9,11 +9,28 @@ from pathlib import Path
 from melodynet.errors import SongError
 
 _DENOMINATORS = {1, 2, 4, 8, 16, 32, 64}
-_PATTERNS = {
-    ".abc": re.compile(rb"(?:^|\[)\s*M:\s*(\d+)\s*/\s*(\d+)", re.MULTILINE),
-    ".xml": re.compile(rb"<beats>\s*(\d+)\s*</beats>\s*<beat-type>\s*(\d+)\s*</beat-type>"),
-}
-_PATTERNS[".musicxml"] = _PATTERNS[".xml"]
+_ABC_FIELD = re.compile(rb"(?:^|\[)[ \t]*M:([^\]\r\n]*)", re.MULTILINE)
+_XML = re.compile(rb"<beats>\s*(\d+)\s*</beats>\s*<beat-type>\s*(\d+)\s*</beat-type>")
+_NON_DIGITS = re.compile(rb"\D")
+
+
+def _abc_meters(data: bytes):
+    """(numerator, denominator) of every ABC meter field, read as music21 reads it: the
+    digits on each side of the slash run together ('M:4E2 F|2/4' is 422/4)."""
+    for match in _ABC_FIELD.finditer(data):
+        sides = match.group(1).strip().split(b"/")
+        if len(sides) == 2:
+            digits = [_NON_DIGITS.sub(b"", side) for side in sides]
+            if all(digits):
+                yield int(digits[0]), int(digits[1])
+
+
+def _xml_meters(data: bytes):
+    for match in _XML.finditer(data):
+        yield int(match.group(1)), int(match.group(2))
+
+
+_READERS = {".abc": _abc_meters, ".xml": _xml_meters, ".musicxml": _xml_meters}
 
 
 def meter_problem(numerator: int, denominator: int) -> str:
@@ -37,11 +54,11 @@ def check_meters(path: Path, data: bytes | None = None) -> None:
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise SongError(f"{path}: not a readable .mxl archive ({exc})") from exc
         return
-    pattern = _PATTERNS.get(suffix)
-    if pattern is None:
+    meters = _READERS.get(suffix)
+    if meters is None:
         return
     data = path.read_bytes() if data is None else data
-    for match in pattern.finditer(data):
-        problem = meter_problem(int(match.group(1)), int(match.group(2)))
+    for numerator, denominator in meters(data):
+        problem = meter_problem(numerator, denominator)
         if problem:
             raise SongError(f"{path}: {problem}")

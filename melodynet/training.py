@@ -1,8 +1,9 @@
-"""The training loop: a compiled step over the examples, stopping once nothing is left to learn.
+"""The training loop: a compiled step over streamed batches, stopping once nothing is left
+to learn.
 
-The data order of every epoch is a permutation drawn from (seed, epoch) alone, so a run
-resumed from a snapshot (weights, optimizer variables, epoch) continues exactly as the
-uninterrupted run would have.
+The data order of every epoch is drawn from (seed, epoch) alone (see ``dataset``), so a run
+resumed from a snapshot (weights, optimizer variables, epoch and step) continues exactly as
+the uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from melodynet import dataset
 from melodynet.codec import Codec
-from melodynet.dataset import Examples
+from melodynet.dataset import Store
 from melodynet.errors import MelodynetError
 
 
@@ -74,24 +76,29 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def epoch_order(n: int, batch: int, seed: int, epoch: int) -> np.ndarray:
-    """The example order of one epoch, from the seed and the epoch number alone."""
-    if batch >= n:
-        return np.arange(n)
-    return np.random.default_rng([seed, epoch]).permutation(n)
-
-
 class Trainer:
     """Owns the optimizer and the compiled steps for one model."""
 
-    def __init__(self, model, codec: Codec, settings: TrainSettings, strategy=None) -> None:
-        """``strategy``: a tf.distribute strategy whose scope built ``model``, or None."""
+    def __init__(
+        self,
+        model,
+        codec: Codec,
+        settings: TrainSettings,
+        window: int,
+        sequence: bool,
+        strategy=None,
+    ) -> None:
+        """``sequence``: the model reads whole songs, not windows; ``strategy``: a
+        tf.distribute strategy whose scope built ``model``, or None."""
         import keras
 
         from melodynet.tfenv import tensorflow
 
         tf = tensorflow()
         self.model, self.codec, self.settings = model, codec, settings
+        self.window, self.sequence = window, sequence
+        self._measured: dict[int, tuple] = {}
+        """Evaluation datasets by store (kept with it): built once, iterated every epoch."""
         self.strategy = strategy
         with strategy.scope() if strategy else contextlib.nullcontext():
             self.optimizer = keras.optimizers.Adam(settings.learning_rate)
@@ -133,7 +140,7 @@ class Trainer:
         train_step = tf.function(step, reduce_retracing=True)
         if strategy is not None:
 
-            @tf.function
+            @tf.function(reduce_retracing=True)
             def train_step(*batch):
                 per_replica = strategy.run(step, args=batch)
                 return strategy.reduce("SUM", per_replica, axis=None)
@@ -161,15 +168,24 @@ class Trainer:
             for variable, value in zip(self.optimizer.variables, snapshot.optimizer, strict=True):
                 variable.assign(value)
 
-    def measure(self, examples: Examples) -> dict[str, float]:
-        """Loss per note, perplexity and accuracies on examples, with the current weights."""
-        loss_sum, hits, per_head, total = (
-            np.asarray(v) for v in self._evaluate(examples.x, examples.y, examples.score_weight)
-        )
-        _, _, _, weight = (
-            np.asarray(v) for v in self._evaluate(examples.x, examples.y, examples.loss_weight)
-        )
-        nll = float(loss_sum) / max(float(weight), 1.0)
+    def measure(self, store: Store) -> dict[str, float]:
+        """Loss per note, perplexity and accuracies on the scored notes of ``store`` (from
+        note ``window`` on, as the baselines are scored), with the current weights."""
+        loss_sum, hits, total = 0.0, 0.0, 0.0
+        per_head = np.zeros(len(self.codec.heads))
+        if id(store) not in self._measured:
+            batch = dataset.EVAL_BATCH[self.sequence]
+            self._measured[id(store)] = (
+                store,
+                dataset.batches(store, self.window, self.sequence, batch, shuffle=False),
+            )
+        for x, y, _, score_weight, _ in self._measured[id(store)][1]:
+            values = self._evaluate(x, y, score_weight)
+            loss_sum += float(values[0])
+            hits += float(values[1])
+            per_head += np.asarray(values[2])
+            total += float(values[3])
+        nll = loss_sum / max(total, 1.0)
         out = {
             "loss": nll,
             "perplexity": math.exp(min(nll, 50.0)),
@@ -182,8 +198,8 @@ class Trainer:
 
     def run(
         self,
-        examples: Examples,
-        validation: Examples | None = None,
+        store: Store,
+        validation: Store | None = None,
         start: Snapshot | None = None,
         on_epoch: Callable[[int, dict[str, float]], None] | None = None,
         checkpoint: Callable[[Snapshot], None] | None = None,
@@ -204,13 +220,13 @@ class Trainer:
             first, skip, partial = start.epoch + 1, start.step, list(start.partial)
         result = TrainResult(first - 1, history, best_epoch=best_epoch)
         best_weights = None
-        n = len(examples.x)
-        batch = max(1, min(settings.batch_size, n))
-        steps = -(-n // batch)
+        batch = settings.batch_size
+        steps = dataset.steps(store, self.window, self.sequence, batch)
         saved_at = time.monotonic()
+        stream = self._batches(store, range(first, settings.epochs + 1), skip)
         for epoch in range(first, settings.epochs + 1):
-            order = epoch_order(n, batch, settings.seed, epoch)
-            for step, columns in enumerate(self._batches(examples, order, batch, skip), skip):
+            for step in range(skip, steps):
+                columns = next(stream)
                 if should_stop():
                     result.interrupted = True
                     if checkpoint:
@@ -243,7 +259,7 @@ class Trainer:
                     best_weights = [w.copy() for w in self.model.get_weights()]
             if on_epoch:
                 on_epoch(epoch, logs)
-            finished = self._done(examples, logs, epoch, best_epoch)
+            finished = self._done(store, logs, epoch, best_epoch)
             if (
                 checkpoint
                 and not settings.checkpoint_every
@@ -259,51 +275,40 @@ class Trainer:
             self.model.set_weights(best_weights)  # early stopping keeps the best weights
         return result
 
-    def _batches(self, examples: Examples, order: np.ndarray, batch: int, skip: int):
-        """The epoch's global batches from step ``skip`` on, each with its total loss weight
-        per example; split across replicas when training under a strategy."""
-        weight = examples.loss_weight.reshape(len(examples.x), -1).sum(axis=1)
-        batch_weight = np.zeros(len(order), dtype=np.float32)
-        for begin in range(0, len(order), batch):
-            batch_weight[begin : begin + batch] = weight[order[begin : begin + batch]].sum()
-        columns = (
-            examples.x[order],
-            examples.y[order],
-            examples.loss_weight[order],
-            examples.score_weight[order],
-            batch_weight,
+    def _batches(self, store: Store, epochs: range, skip: int):
+        """The global batches of ``epochs`` from step ``skip`` of the first on; split across
+        replicas when training under a strategy."""
+        settings, strategy = self.settings, self.strategy
+        replicas = strategy.num_replicas_in_sync if strategy else 1
+        if settings.batch_size < replicas:
+            raise MelodynetError(
+                f"--batch-size {settings.batch_size} is below the {replicas} replicas"
+            )
+        data = dataset.batches(
+            store,
+            self.window,
+            self.sequence,
+            settings.batch_size,
+            settings.seed,
+            epochs,
+            skip=skip,
+            replicas=replicas,
         )
-        if self.strategy is None:
-            for begin in range(skip * batch, len(order), batch):
-                yield tuple(c[begin : begin + batch] for c in columns)
-            return
-        import tensorflow as tf
+        if strategy is not None:
+            import tensorflow as tf
 
-        # Every replica must get at least one example of every batch (an empty one breaks
-        # Keras' LSTM and stalls the other workers): pad the last batch with weightless rows.
-        replicas = self.strategy.num_replicas_in_sync
-        if batch < replicas:
-            raise MelodynetError(f"--batch-size {batch} is below the {replicas} replicas")
-        short = len(order) % batch
-        if 0 < short < replicas:
-            pad = replicas - short
-            last = columns[4][-1]
-            columns = tuple(np.concatenate([c, np.repeat(c[-1:], pad, axis=0)]) for c in columns)
-            columns[2][-pad:] = 0.0
-            columns[3][-pad:] = 0.0
-            columns[4][-pad:] = last
-        data = tf.data.Dataset.from_tensor_slices(columns).skip(skip * batch).batch(batch)
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = (
-            tf.data.experimental.AutoShardPolicy.DATA
-        )
-        yield from self.strategy.experimental_distribute_dataset(data.with_options(options))
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = (
+                tf.data.experimental.AutoShardPolicy.DATA
+            )
+            data = strategy.experimental_distribute_dataset(data.with_options(options))
+        return iter(data)
 
-    def _done(self, examples: Examples, logs: dict[str, float], epoch: int, best: int) -> bool:
+    def _done(self, store: Store, logs: dict[str, float], epoch: int, best: int) -> bool:
         settings = self.settings
         if settings.patience is not None and "val_loss" in logs:
             return epoch - best >= settings.patience
         if settings.stop_at is None or logs["accuracy"] < settings.stop_at - 1e-9:
             return False
         # The epoch's accuracy was measured while the weights moved; confirm with the final ones.
-        return self.measure(examples)["accuracy"] >= settings.stop_at - 1e-9
+        return self.measure(store)["accuracy"] >= settings.stop_at - 1e-9

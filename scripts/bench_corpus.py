@@ -9,10 +9,14 @@ Measures, each part in its own process (so peak RSS is that part's own):
 - baselines on a held-out split (``split_songs(0.1, seed 0)``, window 4): repeat the
   previous note and order-2/3/5 n-grams: NLL per note (nats), perplexity, accuracy;
 - training, per model (lstm and stateful-lstm): ``melodynet.learn.learn`` as it is on
-  the training songs for a few epochs: time per epoch, notes/s, peak RSS; then the
-  held-out NLL and accuracy of the trained network, beside the baselines scored on the
-  same notes (held-out songs whose every note is in the training vocabulary: the network
-  cannot encode the others).
+  the training songs for a few epochs (``--patience N``: up to ``--epochs``, stopping
+  early on 5% of the training songs, never the test songs): time per epoch, notes/s,
+  peak RSS; then the held-out NLL and accuracy of the trained network, beside the
+  baselines scored on the same notes (held-out songs whose every note is in the training
+  vocabulary: the network cannot encode the others);
+- memory (``--memory 500,2000,8000``): peak RSS of one training epoch on that many songs,
+  to show it stays flat as the corpus grows; ``--against DIR`` measures another checkout
+  of melodynet (an older commit) in the same run, for comparison.
 
 Targets (issue 6): cached load of the whole collection in at most 10 s; held-out NLL per
 note at least 10% below the order-3 n-gram.
@@ -21,6 +25,10 @@ note at least 10% below the order-3 n-gram.
     .venv/bin/python scripts/bench_corpus.py --quick             # 3 files, 1 epoch, ~2 min
     .venv/bin/python scripts/bench_corpus.py --jobs 2 --epochs 3 --json out.json
     .venv/bin/python scripts/bench_corpus.py --cache-dir ~/.cache/melodynet --skip-parse
+    .venv/bin/python scripts/bench_corpus.py --skip-parse --cache-dir ~/.cache/melodynet \
+        --models stateful-lstm --epochs 30 --patience 3 --json stateful.json
+    .venv/bin/python scripts/bench_corpus.py --skip-parse --cache-dir ~/.cache/melodynet \
+        --skip-train --memory 500,2000,8000 --against /tmp/melodynet-old
 
 The machine's other load shows in every time: run it on a quiet machine.
 """
@@ -46,6 +54,8 @@ QUICK_INPUTS = [
 ]
 WINDOW = 4
 SPLIT, SEED = 0.1, 0
+VALIDATION = 0.05
+"""With --patience: the share of the training songs that early stopping watches."""
 TARGET_LOAD_S = 10.0
 TARGET_NLL_GAIN = 0.10
 
@@ -133,59 +143,9 @@ def work_baselines(inputs, jobs):
     }
 
 
-def _network_scores(trained, songs):
-    """NLL per note (nats) and accuracies of the trained network on ``songs``, scored
-    from note WINDOW on, like the baselines."""
-    import numpy as np
-
-    from melodynet import dataset
-
-    codec = trained.codec
-    classes = [codec.classes(s.notes, s.path) for s in songs]
-    nll = total = correct = 0.0
-    head_correct = np.zeros(len(codec.heads))
-    if trained.spec.sequence:
-        batches = [classes[i : i + 32] for i in range(0, len(classes), 32)]
-        cut = [dataset.sequences(b, WINDOW) for b in batches]
-        pieces = [(e.x, e.y, e.score_weight) for e in cut]
-    else:
-        examples = dataset.windows(classes, WINDOW)
-        n = len(examples.x)
-        pieces = [
-            (
-                examples.x[i : i + 4096],
-                examples.y[i : i + 4096],
-                examples.score_weight[i : i + 4096],
-            )
-            for i in range(0, n, 4096)
-        ]
-    for x, y, weight in pieces:
-        outputs = trained.model(codec.features(x), training=False)
-        right = np.ones(weight.shape, dtype=bool)
-        loss = np.zeros(weight.shape)
-        for j, head in enumerate(codec.heads):
-            probs = np.asarray(outputs[head])
-            truth = y[..., j]
-            picked = np.take_along_axis(probs, truth[..., None], axis=-1)[..., 0]
-            loss -= np.log(np.maximum(picked, 1e-12))
-            hit = probs.argmax(-1) == truth
-            head_correct[j] += float((hit * weight).sum())
-            right &= hit
-        nll += float((loss * weight).sum())
-        correct += float((right * weight).sum())
-        total += float(weight.sum())
-    return {
-        "nll": round(nll / total, 6),
-        "perplexity": round(float(np.exp(nll / total)), 6),
-        "accuracy": round(correct / total, 6),
-        "head_accuracy": {
-            h: round(c / total, 6) for h, c in zip(codec.heads, head_correct, strict=True)
-        },
-        "total": int(total),
-    }
-
-
-def work_train(inputs, jobs, model, epochs, batch_size, max_songs):
+def work_train(
+    inputs, jobs, model, epochs, batch_size, max_songs, patience=None, evaluate=True, **_
+):
     from melodynet.learn import LearnOptions, learn
 
     training, _, encodable = _split(inputs)
@@ -196,50 +156,55 @@ def work_train(inputs, jobs, model, epochs, batch_size, max_songs):
     stamps: list[float] = []
     history: list[dict] = []
 
-    def on_epoch(epoch, *report):
-        # learn() reports (epoch, loss, accuracy) or (epoch, logs): take either
+    def on_epoch(epoch, logs):
         stamps.append(time.perf_counter())
-        if len(report) == 1 and isinstance(report[0], dict):
-            logs = report[0]
-            history.append({k: round(float(v), 5) for k, v in logs.items()})
-        else:
-            history.append({"loss": round(report[0], 5), "accuracy": round(report[1], 5)})
+        history.append({k: round(float(v), 5) for k, v in logs.items()})
+        print(f"  {model} epoch {epoch}: {json.dumps(history[-1])}", file=sys.stderr, flush=True)
 
+    # Early stopping watches songs held out of the training songs, never the test songs.
     options = LearnOptions(
         model=model,
         window=WINDOW,
         epochs=epochs,
         batch_size=batch_size,
         stop_when_perfect=False,
+        validation_split=VALIDATION if patience else 0.0,
+        patience=patience,
     )
     start = time.perf_counter()
-    trained = learn(training, options, on_epoch)
-    if isinstance(trained, tuple):  # newer learn() returns (trained, result)
-        trained = trained[0]
+    trained, result = learn(training, options, on_epoch)
     total = time.perf_counter() - start
+    fitted = trained.songs
     sequence = trained.spec.sequence
-    targets = sum(len(s) - (1 if sequence else WINDOW) for s in training)
+    targets = sum(len(s) - (1 if sequence else WINDOW) for s in fitted)
     epoch_times = [b - a for a, b in zip([start, *stamps], stamps, strict=False)]
     steady = epoch_times[1:] or epoch_times  # the first epoch includes graph building
     epoch_s = sum(steady) / len(steady)
-    evaluation_start = time.perf_counter()
-    scores = _network_scores(trained, encodable)
-    return {
+    figures = {
         "model": model,
         "epochs": epochs,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
         "batch_size": batch_size,
-        "training_songs": len(training),
+        "training_songs": len(fitted),
+        "training_notes": sum(len(s) for s in fitted),
+        "validation_songs": len(trained.meta.validation_songs),
         "training_targets_per_epoch": targets,
         "learn_seconds": round(total, 2),
         "epoch_seconds": [round(t, 2) for t in epoch_times],
         "epoch_s": round(epoch_s, 2),
         "notes_per_s": round(targets / epoch_s, 1),
         "history": history,
-        "heldout": scores,
-        "heldout_baselines": _baselines(training, encodable),
-        "evaluation_seconds": round(time.perf_counter() - evaluation_start, 2),
         **_peak_rss_mb(),
     }
+    if evaluate:
+        from melodynet.evaluation import heldout_score
+
+        evaluation_start = time.perf_counter()
+        figures["heldout"] = heldout_score(trained, encodable).to_json()
+        figures["heldout_baselines"] = _baselines(training, encodable)
+        figures["evaluation_seconds"] = round(time.perf_counter() - evaluation_start, 2)
+    return figures
 
 
 WORKERS = {"parse": work_parse, "load": work_load, "baselines": work_baselines, "train": work_train}
@@ -248,8 +213,13 @@ WORKERS = {"parse": work_parse, "load": work_load, "baselines": work_baselines, 
 # ------------------------------------------------------------------ driver
 
 
-def _run(section: str, cache_dir: Path, payload: dict, timeout: float) -> dict:
+def _run(
+    section: str, cache_dir: Path, payload: dict, timeout: float, source: Path | None = None
+) -> dict:
+    """One section in a fresh process; ``source``: import melodynet from that checkout."""
     env = {**os.environ, "MELODYNET_CACHE": str(cache_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -258,16 +228,46 @@ def _run(section: str, cache_dir: Path, payload: dict, timeout: float) -> dict:
         json.dumps(payload),
     ]
     start = time.perf_counter()
+    # stderr (progress, and any traceback) goes straight to ours; stdout holds the result.
     done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout
     )
     wall = time.perf_counter() - start
     if done.returncode != 0:
-        tail = (done.stderr or done.stdout)[-2000:]
-        raise SystemExit(f"{section} failed (exit {done.returncode}):\n{tail}")
+        raise SystemExit(f"{section} failed (exit {done.returncode}): {done.stdout[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_seconds"] = round(wall, 2)
     return result
+
+
+def _memory(args, base: dict, cache_dir: Path) -> list[dict]:
+    """Peak RSS of one training epoch as the corpus grows, for this checkout and, with
+    --against, another one measured in the same run."""
+    rows = []
+    sources = [("this", None)] + ([("against", args.against.resolve())] if args.against else [])
+    for model in args.models.split(","):
+        for count in (int(c) for c in args.memory.split(",")):
+            for name, source in sources:
+                payload = {
+                    **base,
+                    "model": model,
+                    "epochs": 1,
+                    "batch_size": args.batch_size,
+                    "max_songs": count,
+                    "evaluate": False,
+                }
+                run = _run("train", cache_dir, payload, args.timeout, source)
+                row = {
+                    "model": model,
+                    "code": name,
+                    "songs": run["training_songs"],
+                    "notes": run["training_notes"],
+                    "peak_rss_mb": run["peak_rss_mb"],
+                    "epoch_s": run["epoch_s"],
+                }
+                rows.append(row)
+                print(f"memory: {json.dumps(row)}", flush=True)
+    return rows
 
 
 def _check(figures: dict) -> list[dict]:
@@ -308,6 +308,23 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--models", default="lstm,stateful-lstm")
     parser.add_argument("--max-songs", type=int, default=0, help="train on the first N only")
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help=f"early stopping on {VALIDATION:.0%} of the training songs (never the test songs)",
+    )
+    parser.add_argument(
+        "--memory",
+        default="",
+        help="comma-separated song counts: peak RSS of one epoch on that many songs",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="another melodynet checkout whose --memory figures are measured in the same run",
+    )
     parser.add_argument("--cache-dir", type=Path, default=None, help="default: a new temp dir")
     parser.add_argument("--skip-parse", action="store_true", help="the cache is already full")
     parser.add_argument("--skip-train", action="store_true")
@@ -350,9 +367,12 @@ def main() -> None:
                     "epochs": epochs,
                     "batch_size": args.batch_size,
                     "max_songs": args.max_songs,
+                    "patience": args.patience,
                 }
                 figures["train"][model] = _run("train", cache_dir, payload, args.timeout)
                 print(f"train {model}: {json.dumps(figures['train'][model])}", flush=True)
+        if args.memory:
+            figures["memory"] = _memory(args, base, cache_dir)
     figures["targets"] = _check(figures)
     print()
     for row in figures["targets"]:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import BUTTERFLY_TOKENS, ROOT
 
 SCRIPTS = ROOT / "scripts"
 
@@ -94,3 +94,40 @@ def test_compare_models_prints_the_table(tmp_path):
     assert "| mlp | single | 3 (all) |" in done.stdout
     (row,) = json.loads(out.read_text())["rows"]
     assert row["epochs_run"] == 3 and row["one_step_total"] == 50 and row["train_s"] > 0
+
+
+@pytest.mark.slow
+def test_corpus_bench_runs_on_a_directory_of_songs(tmp_path):
+    # Twelve rotations of butterfly: every held-out song is made of notes seen in training.
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for k in range(12):
+        tokens = BUTTERFLY_TOKENS[k:] + BUTTERFLY_TOKENS[:k]
+        (songs / f"turn{k}.txt").write_text(" ".join(tokens))
+    out = tmp_path / "corpus.json"
+    done = _run(
+        SCRIPTS / "bench_corpus.py",
+        songs,
+        *("--epochs", "2", "--batch-size", "4", "--memory", "3,12", "--json", out),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["parse"]["tunes_kept"] == data["load"]["tunes_kept"] == 12
+    assert data["load"]["from_cache"] == data["load"]["files"] == 12
+    for model in ("lstm", "stateful-lstm"):
+        train = data["train"][model]
+        assert train["epochs_run"] == 2 and len(train["history"]) == 2
+        assert train["heldout"]["total"] > 0 and train["heldout"]["nll"] > 0
+        names = [b["name"] for b in train["heldout_baselines"]]
+        assert names == ["repeat previous note", "order-3 n-gram"]
+    memory = data["memory"]
+    every = data["baselines"]["training_songs"]
+    assert [(m["model"], m["songs"]) for m in memory] == [
+        ("lstm", 3),
+        ("lstm", every),
+        ("stateful-lstm", 3),
+        ("stateful-lstm", every),
+    ]
+    assert all(m["peak_rss_mb"] > 100 for m in memory)
+    assert {t["target"].split(":")[0] for t in data["targets"]} >= {"lstm", "stateful-lstm"}

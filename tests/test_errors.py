@@ -62,6 +62,7 @@ CASES = {
     "no-notes-midi": (lambda: _midi("silent.mid", notes=()) or "silent.mid", []),
     "endless-midi": (lambda: _midi("endless.mid", notes=(60,) * 2000) or "endless.mid", []),
     "absurd-meter": (_write("meter.abc", "X:1\nM:811/6\nL:1/8\nK:C\nGE E2 FD D2|\n"), []),
+    "garbled-meter": (_write("garbled.abc", "X:1\nT:t\nM:4E2 FD D|2CD EF:4/4\n:L0/\n"), []),
     "garbage-musicxml": (_write("garbage.musicxml", "<score-partwise><part"), []),
     "directory": (lambda: Path("somedir").mkdir() or "somedir", []),
     "unknown-suffix": (_write("song.xyz", "c4 d4"), []),
