@@ -23,6 +23,9 @@ from melodynet.render_cli import (
     write_curves,
 )
 
+DEFAULT_PATIENCE = 5
+"""Epochs without a better validation loss before training stops, when a split is given."""
+
 
 def _info(message: str) -> None:
     click.echo(message, err=True)
@@ -89,7 +92,7 @@ def cli() -> None:
     type=int,
     default=None,
     help="With --validation-split: stop after N epochs without a better validation "
-    "loss and keep the best weights.",
+    f"loss and keep the best weights.  [default: {DEFAULT_PATIENCE} with --validation-split]",
 )
 @click.option("--strict", is_flag=True, help="Stop at the first song that cannot be used.")
 @click.option(
@@ -205,6 +208,8 @@ def train(
     ):
         if value is not None and value < 1:
             raise MelodynetError(f"{name} must be at least 1, not {value}")
+    if patience is not None and not validation_split:
+        raise MelodynetError("--patience watches the validation loss: add --validation-split")
     if learning_rate <= 0:
         raise MelodynetError(f"--learning-rate must be positive, not {learning_rate}")
     if plot:
@@ -240,7 +245,7 @@ def train(
             seed=random_seed,
             stop_when_perfect=stop_when_perfect,
             validation_split=validation_split,
-            patience=patience,
+            patience=patience if patience or not validation_split else DEFAULT_PATIENCE,
             strategy=strategy,
             augment=augment,
         )

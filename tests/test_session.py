@@ -94,8 +94,6 @@ def test_validation_split_holds_out_whole_songs(workdir, runner):
         "40",
         "--validation-split",
         "0.25",
-        "--patience",
-        "5",
         "--tensorboard",
         "tb",
         "--out",
@@ -114,9 +112,16 @@ def test_validation_split_holds_out_whole_songs(workdir, runner):
     )
     best = meta["metrics"]["best_epoch"]
     assert meta["history"]["val_loss"][best - 1] == min(meta["history"]["val_loss"])
+    assert meta["options"]["patience"] == 5  # early stopping is on by default with a split
+    assert meta["epochs_run"] == 40 or meta["epochs_run"] == best + 5
     assert list((workdir / "tb").glob("events.out.tfevents.*"))
 
 
 def test_validation_split_needs_two_songs(workdir, runner):
     result = runner("train", BUTTERFLY, "--validation-split", "0.5")
     assert result.exit_code != 0 and "needs at least 2 songs" in result.output
+
+
+def test_patience_needs_a_validation_split(workdir, runner):
+    result = runner("train", BUTTERFLY, "--patience", "3")
+    assert result.exit_code != 0 and "add --validation-split" in result.output
