@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,18 +89,20 @@ def encode(codec: Codec, songs: Sequence[Song], cache: Path | None = None) -> St
             with atomic_dir(directory, replace=True) as tmp:
                 _write(codec, songs, tmp)
             return _open(directory, len(songs), len(codec.heads))
+    classes = [np.zeros((0, len(codec.heads)), dtype=np.int32)]
+    classes += [codec.classes(s.notes, s.path or s.name) for s in songs]
+    return Store(np.concatenate(classes), _offsets(songs))
+
+
+def _offsets(songs: Sequence[Song]) -> np.ndarray:
     offsets = np.zeros(len(songs) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(s) for s in songs])
-    classes = [codec.classes(s.notes, s.path or s.name) for s in songs]
-    heads = len(codec.heads)
-    empty = np.zeros((0, heads), dtype=np.int32)
-    return Store(np.concatenate(classes) if classes else empty, offsets)
+    return offsets
 
 
 def _write(codec: Codec, songs: Sequence[Song], directory: Path) -> None:
     """One song at a time into a memory map: nothing corpus-sized is built in memory."""
-    offsets = np.zeros(len(songs) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(s) for s in songs])
+    offsets = _offsets(songs)
     classes = np.lib.format.open_memmap(
         directory / "classes.npy", "w+", np.int32, (int(offsets[-1]), len(codec.heads))
     )
@@ -255,20 +256,43 @@ def ceiling(songs, window: int, whole_history: bool = False) -> float:
     (``whole_history``) everything before the note; scored from note ``window`` on.
 
     Contexts followed by different notes in different places can only be right as often
-    as their most common continuation. A whole history is named by a number given to each
-    (history, next note) pair, so memory grows with the notes, not their square.
+    as their most common continuation. Each context is named by a 64-bit hash, so counting
+    takes a few numpy arrays of one number per note, not a Python object per context.
     """
-    followers: dict = defaultdict(Counter)
-    histories: dict = {}
-    total = 0
+    keys, nexts = [], []
     for classes in songs:
-        rows = [tuple(r) for r in np.asarray(classes).tolist()]
-        history = -1
-        for t, row in enumerate(rows):
-            if t >= window:
-                context = history if whole_history else tuple(rows[t - window : t])
-                followers[context][row] += 1
-                total += 1
-            if whole_history:
-                history = histories.setdefault((history, row), len(histories))
-    return sum(max(c.values()) for c in followers.values()) / total
+        rows = _row_ids(np.asarray(classes))
+        if len(rows) <= window:
+            continue
+        if whole_history:
+            prefix, history = np.empty(len(rows), dtype=np.uint64), 0
+            for t, row in enumerate(rows.tolist()):
+                prefix[t] = history
+                history = (history * _HASH + row + 1) & _MASK
+            keys.append(prefix[window:])
+        else:
+            contexts = np.lib.stride_tricks.sliding_window_view(rows, window)[:-1]
+            keys.append(contexts.astype(np.uint64) @ _powers(window))
+        nexts.append(rows[window:])
+    if not keys:
+        return 0.0
+    pairs = np.stack([np.concatenate(keys).view(np.int64), np.concatenate(nexts)], axis=1)
+    unique, counts = np.unique(pairs, axis=0, return_counts=True)
+    starts = np.flatnonzero(np.r_[True, unique[1:, 0] != unique[:-1, 0]])
+    return float(np.maximum.reduceat(counts, starts).sum() / len(pairs))
+
+
+_HASH = 0x9E3779B97F4A7C15  # odd, so multiplying by it mixes without losing bits
+_MASK = (1 << 64) - 1
+
+
+def _powers(window: int) -> np.ndarray:
+    with np.errstate(over="ignore"):  # wrapping arithmetic modulo 2**64 is the point
+        return np.cumprod(np.full(window, _HASH, dtype=np.uint64))[::-1].copy()
+
+
+def _row_ids(classes: np.ndarray) -> np.ndarray:
+    """One int64 per note: its class in every head (each below 2**20) side by side."""
+    assert classes.ndim == 2 and classes.shape[1] <= 3 and (classes < 1 << 20).all()
+    shifts = np.arange(classes.shape[1], dtype=np.int64) * 20
+    return (classes.astype(np.int64) << shifts).sum(axis=1)
