@@ -150,10 +150,13 @@ class Song:
 
     @property
     def name(self) -> str:
-        """Short name used for bundles and reports: the file's stem, else the title."""
+        """Short name used for bundles, reports and --song: the file's stem (with ``#N`` for
+        tune N of a file of several), else the title."""
         if self.path:
             stem = self.path.replace("\\", "/").rsplit("/", 1)[-1]
-            return stem.rsplit(".", 1)[0] if "." in stem else stem
+            stem = stem.rsplit(".", 1)[0] if "." in stem else stem
+            tune = self.extra.get("tune")
+            return f"{stem}#{tune}" if tune else stem
         return self.title or "song"
 
     @property

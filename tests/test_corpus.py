@@ -76,6 +76,7 @@ def test_a_book_of_tunes_keeps_the_good_ones_and_says_why_the_rest_went(workdir)
     good, chords = result.songs
     assert good.tiny() == "g8 a8 b8 c'8 d'4 b4 c'4 a4 g2"
     assert good.path == "book.abc" and good.extra["tune"] == "1"
+    assert good.name == "book#1"  # tunes of one file are told apart
     assert good.key == "G major" and good.time_signature == "4/4"
     # the mode survives (music21's KeySignature.asKey() would say C major)
     assert chords.key == "A minor"
