@@ -466,6 +466,16 @@ def evaluate(model_dir, as_json, stats_count) -> None:
             f"({s.one_step_accuracy:.1%}), full song {s.full_song_matches}/"
             f"{s.full_song_length}"
         )
+    if len(scores) > 1:
+        right, total = (
+            sum(s.one_step_correct for s in scores),
+            sum(s.one_step_total for s in scores),
+        )
+        matched = sum(s.full_song_matches for s in scores)
+        click.echo(
+            f"all {len(scores)} training songs: one-step {right}/{total} "
+            f"({right / max(total, 1):.1%}), full song {matched}/{total}"
+        )
     if comparison:
         click.echo(f"held out ({len(trained.meta.validation_songs)} songs):")
         for c in comparison:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,6 +116,16 @@ def test_validation_split_holds_out_whole_songs(workdir, runner):
     assert meta["options"]["patience"] == 5  # early stopping is on by default with a split
     assert meta["epochs_run"] == 40 or meta["epochs_run"] == best + 5
     assert list((workdir / "tb").glob("events.out.tfevents.*"))
+
+    shown = runner("evaluate", "--model-dir", "b")
+    assert shown.exit_code == 0, shown.output
+    per_song = re.findall(r"one-step (\d+)/(\d+) .*full song (\d+)/", shown.output)
+    *songs, total = per_song
+    assert len(songs) == len(trained)
+    sums = [sum(int(row[i]) for row in songs) for i in range(3)]
+    assert f"all {len(trained)} training songs" in shown.output
+    assert [int(v) for v in total] == sums
+    assert "order-3 n-gram" in shown.output
 
 
 def test_validation_split_needs_two_songs(workdir, runner):
