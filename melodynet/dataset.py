@@ -246,6 +246,11 @@ def batches(
     return epochs.flat_map(epoch_batches).skip(skip).map(load).prefetch(2)
 
 
+def eval_batches(store: Store, window: int, sequence: bool):
+    """Every example once, in store order, in large batches: for measuring, not training."""
+    return batches(store, window, sequence, EVAL_BATCH[sequence], shuffle=False)
+
+
 def steps(store: Store, window: int, sequence: bool, batch: int) -> int:
     examples = len(store) if sequence else int((store.lengths - window).sum())
     return -(-examples // batch)

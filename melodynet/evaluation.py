@@ -57,9 +57,7 @@ def heldout_score(trained, songs: list[Song]):
     codec, window, sequence = trained.codec, trained.config.window, trained.spec.sequence
     store = dataset.encode(codec, songs)
     nll, correct, pitch, duration, total = 0.0, 0, 0, 0, 0
-    for x, y, _, weight, _ in dataset.batches(
-        store, window, sequence, dataset.EVAL_BATCH[sequence], shuffle=False
-    ):
+    for x, y, _, weight, _ in dataset.eval_batches(store, window, sequence):
         outputs = trained.model(codec.features(x.numpy()), training=False)
         scored = weight.numpy().reshape(-1) > 0
         truth = y.numpy().reshape(len(scored), -1)[scored]

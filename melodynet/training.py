@@ -174,11 +174,8 @@ class Trainer:
         loss_sum, hits, total = 0.0, 0.0, 0.0
         per_head = np.zeros(len(self.codec.heads))
         if id(store) not in self._measured:
-            batch = dataset.EVAL_BATCH[self.sequence]
-            self._measured[id(store)] = (
-                store,
-                dataset.batches(store, self.window, self.sequence, batch, shuffle=False),
-            )
+            data = dataset.eval_batches(store, self.window, self.sequence)
+            self._measured[id(store)] = (store, data)
         for x, y, _, score_weight, _ in self._measured[id(store)][1]:
             values = self._evaluate(x, y, score_weight)
             loss_sum += float(values[0])
@@ -220,8 +217,7 @@ class Trainer:
             first, skip, partial = start.epoch + 1, start.step, list(start.partial)
         result = TrainResult(first - 1, history, best_epoch=best_epoch)
         best_weights = None
-        batch = settings.batch_size
-        steps = dataset.steps(store, self.window, self.sequence, batch)
+        steps = dataset.steps(store, self.window, self.sequence, settings.batch_size)
         saved_at = time.monotonic()
         stream = self._batches(store, range(first, settings.epochs + 1), skip)
         for epoch in range(first, settings.epochs + 1):
