@@ -1,10 +1,39 @@
 """melodynet: learn melodies with Keras and write new ones.
 
-The public API for plugins is what this module exports; it never imports
-TensorFlow or music21.
+The Python API::
+
+    import melodynet
+
+    songs = melodynet.read("songs/butterfly.txt")
+    model = melodynet.train(songs, model="stateful-lstm", out="models/butterfly")
+    melody = model.generate(4)          # a Song: the first 4 notes, then the model's
+    melody.write("song.mid")
+    model = melodynet.load("models/butterfly")
+
+and the plugin API (``hookimpl`` and the ``*Spec`` types, see docs/plugins.md). Importing
+melodynet imports neither TensorFlow nor music21: they load when first needed.
 """
 
-from melodynet.errors import BundleError, MelodynetError, SongError
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+# TensorFlow's C++ start-up chatter (oneDNN notices, CPU feature lines) is not for users;
+# set before anything imports TensorFlow. An explicit setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from melodynet.errors import (
+    BundleError,
+    MelodynetError,
+    MelodynetWarning,
+    ModelError,
+    OptionError,
+    OutputError,
+    PluginWarning,
+    SongError,
+    TrainingInterrupted,
+)
 from melodynet.hookspecs import (
     EncodingSpec,
     ModelConfig,
@@ -15,23 +44,65 @@ from melodynet.hookspecs import (
     WriterSpec,
     hookimpl,
 )
-from melodynet.song import Note, Song
+from melodynet.songs.song import Note, Song
+
+if TYPE_CHECKING:
+    from melodynet.model import Model, load
+    from melodynet.songs.files import read
+    from melodynet.training.run import Progress, train
 
 __version__ = "0.1.0"
+
+# The API's entry points live in modules that import numpy and pluggy's plugins; they are
+# imported on first use so that `import melodynet` (and `melodynet --help`) stays fast.
+_LAZY = {
+    "read": "melodynet.songs.files",
+    "train": "melodynet.training.run",
+    "Progress": "melodynet.training.run",
+    "load": "melodynet.model",
+    "Model": "melodynet.model",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'melodynet' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "BundleError",
     "EncodingSpec",
     "MelodynetError",
+    "MelodynetWarning",
+    "Model",
     "ModelConfig",
+    "ModelError",
     "ModelSpec",
     "Note",
+    "OptionError",
+    "OutputError",
+    "PluginWarning",
+    "Progress",
     "ReadOptions",
     "ReaderSpec",
     "Song",
     "SongError",
+    "TrainingInterrupted",
     "WriteOptions",
     "WriterSpec",
     "__version__",
     "hookimpl",
+    "load",
+    "read",
+    "train",
 ]

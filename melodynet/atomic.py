@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from melodynet.errors import MelodynetError
+from melodynet.errors import OutputError
 
 
 def _reason(exc: OSError) -> str:
@@ -25,7 +25,7 @@ def atomic_file(path: Path) -> Iterator[Path]:
             prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent or "."
         )
     except OSError as exc:
-        raise MelodynetError(f"{path}: cannot write ({_reason(exc)})") from exc
+        raise OutputError(f"{path}: cannot write ({_reason(exc)})") from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -33,7 +33,7 @@ def atomic_file(path: Path) -> Iterator[Path]:
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, path)
     except OSError as exc:
-        raise MelodynetError(f"{path}: cannot write ({_reason(exc)})") from exc
+        raise OutputError(f"{path}: cannot write ({_reason(exc)})") from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -43,9 +43,9 @@ def check_target(path: Path) -> None:
     """Fail early, before any work, when no file can be written at ``path``."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise MelodynetError(f"{path}: directory {path.parent} does not exist")
+        raise OutputError(f"{path}: directory {path.parent} does not exist")
     if path.is_dir():
-        raise MelodynetError(f"{path}: is a directory")
+        raise OutputError(f"{path}: is a directory")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -65,13 +65,13 @@ def atomic_dir(path: Path, replace: bool = False) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
     except OSError as exc:
-        raise MelodynetError(f"{path}: cannot write ({_reason(exc)})") from exc
+        raise OutputError(f"{path}: cannot write ({_reason(exc)})") from exc
     old: Path | None = None
     try:
         yield tmp
         os.chmod(tmp, 0o755)
         if path.exists() and not replace:
-            raise MelodynetError(f"{path}: already exists (written meanwhile?); not replaced")
+            raise OutputError(f"{path}: already exists (written meanwhile?); not replaced")
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.replace(path, old / path.name)
@@ -79,7 +79,7 @@ def atomic_dir(path: Path, replace: bool = False) -> Iterator[Path]:
     except OSError as exc:
         if old is not None and not path.exists():
             os.replace(old / path.name, path)
-        raise MelodynetError(f"{path}: cannot write ({_reason(exc)})") from exc
+        raise OutputError(f"{path}: cannot write ({_reason(exc)})") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None:

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from melodynet.atomic import atomic_dir, write_text
-from melodynet.errors import BundleError
-from melodynet.song import Song
+from melodynet.errors import BundleError, one_line
+from melodynet.songs.song import Song
 
 MODEL_FILE = "model.keras"
 META_FILE = "melodynet.json"
@@ -98,8 +98,8 @@ def latest() -> Path:
     pointer = models_dir() / LATEST_FILE
     if not pointer.exists():
         raise BundleError(
-            f"no trained model yet ({pointer} not found); run `melodynet train SONG` "
-            "or pass --model-dir DIR"
+            f"no trained model yet ({pointer} not found); train one first, or name a "
+            "bundle directory"
         )
     return Path(pointer.read_text(encoding="utf-8").strip())
 
@@ -184,6 +184,9 @@ def read_state(directory: Path) -> tuple[int, list[float], list]:
 
 def load_model(directory: Path, custom_objects: dict[str, Any] | None = None):
     """The Keras model, loaded in safe mode (no arbitrary code from the bundle)."""
+    from melodynet.tfenv import tensorflow
+
+    tensorflow()
     import keras
 
     path = Path(directory) / MODEL_FILE
@@ -192,9 +195,7 @@ def load_model(directory: Path, custom_objects: dict[str, Any] | None = None):
             path, custom_objects=custom_objects, compile=False, safe_mode=True
         )
     except Exception as exc:  # Keras raises many types for damaged or unsafe files
-        text = " ".join(str(exc).split())
-        if "Lambda" in text and "safe" in text:
+        reason = one_line(exc, 300)
+        if "Lambda" in str(exc) and "safe" in str(exc):
             reason = "it holds a Lambda layer (arbitrary Python code), refused by Keras safe mode"
-        else:
-            reason = text[:300] or type(exc).__name__
         raise BundleError(f"{path}: cannot load the model: {reason}") from exc

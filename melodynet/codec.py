@@ -9,7 +9,7 @@ import numpy as np
 
 from melodynet.errors import MelodynetError
 from melodynet.hookspecs import EncodingSpec
-from melodynet.song import Note, Song
+from melodynet.songs.song import Note, Song
 
 
 @dataclass
@@ -77,16 +77,6 @@ class Codec:
             )
             for row in np.asarray(classes).reshape(-1, len(self.heads))
         ]
-
-    def features(self, classes: np.ndarray) -> np.ndarray:
-        """One-hot labels of all heads, concatenated: (..., heads) -> (..., feature_size).
-        Class -1 (padding) has no feature, as ``tf.one_hot`` gives it."""
-        classes = np.asarray(classes)
-        parts = [
-            np.eye(size + 1, size, dtype=np.float32)[classes[..., j]]
-            for j, size in enumerate(self.sizes)
-        ]
-        return np.concatenate(parts, axis=-1)
 
 
 def _labels(spec: EncodingSpec, note: Note) -> tuple[str, ...]:

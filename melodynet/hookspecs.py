@@ -13,7 +13,7 @@ Nothing here imports TensorFlow: model builders import Keras when called.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,8 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from melodynet.song import Note, Song
+    from melodynet.errors import SongError
+    from melodynet.songs.song import Note, Song
 
 hookspec = pluggy.HookspecMarker("melodynet")
 hookimpl = pluggy.HookimplMarker("melodynet")
@@ -105,12 +106,28 @@ class ReaderSpec:
 
     ``read(path, options)`` returns the songs in the file. Raise
     ``melodynet.SongError`` for bad input, naming the position where possible.
+
+    ``read_tunes(path, options)``, if given, reads a file of several tunes (a book, an
+    opus) tune by tune: it returns an iterable (a generator is best) with one item per
+    tune, in file order: the tune's ``Song``, or the ``SongError`` that tune raised (yield
+    it, do not raise it). Raise ``SongError`` (when called or while iterating) only for a
+    file that cannot be read at all. Where melodynet reads many files (``melodynet.read``,
+    training) it uses ``read_tunes`` when a reader has it, so one bad tune costs only
+    itself: it is skipped with its message and the file's other tunes are kept. When a
+    file gives several items, melodynet numbers the tunes by their position from 1
+    (``song.extra['tune']``, song names ``FILE#N``), so name tune N ``FILE tune N`` in
+    messages. Remarks made with ``options.warn`` while an item is produced are taken as
+    said about that tune. ``read`` is still required: it reads a file whole, and
+    typically raises the first tune's error.
     """
 
     name: str
     suffixes: tuple[str, ...]
     read: Callable[[Path, ReadOptions], Sequence[Song]]
     description: str = ""
+    read_tunes: Callable[[Path, ReadOptions], Iterable[Song | SongError]] | None = None
+    """Read a file tune by tune: yield each tune's Song, or the SongError that tune
+    raised; raise SongError for a file that cannot be read at all."""
 
 
 @dataclass

@@ -6,8 +6,21 @@ from melodynet.codec import Codec
 from melodynet.hookspecs import ModelConfig, ModelSpec
 
 
+def features(classes, sizes):
+    """The network's input: each head's class as a one-hot vector, concatenated, (...,
+    heads) -> (..., sum(sizes)). Class -1 (padding) has no feature. Used by training,
+    generation and evaluation alike, inside compiled functions or eagerly."""
+    from melodynet.tfenv import tensorflow
+
+    tf = tensorflow()
+    return tf.concat([tf.one_hot(classes[..., j], n) for j, n in enumerate(sizes)], axis=-1)
+
+
 def build(spec: ModelSpec, config: ModelConfig, codec: Codec, batch_size: int | None = None):
     """The trainable model, or with ``config.stateful`` the note-by-note generator."""
+    from melodynet.tfenv import tensorflow
+
+    tensorflow()
     import keras
     from keras import layers
 

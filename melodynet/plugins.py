@@ -12,17 +12,19 @@ import difflib
 import importlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 import pluggy
 
 from melodynet import hookspecs
-from melodynet.errors import MelodynetError
+from melodynet.errors import MelodynetError, PluginWarning, one_line, warn
 from melodynet.hookspecs import EncodingSpec, ModelSpec, ReaderSpec, WriterSpec
+
+if TYPE_CHECKING:
+    import click
 
 DEFAULT_PLUGINS = (
     "melodynet.default_plugins.encodings",
@@ -112,7 +114,7 @@ class Registry:
 
 
 def _warn(message: str) -> None:
-    click.echo(f"melodynet: warning: {message}", err=True)
+    warn(message, PluginWarning)
 
 
 def _wanted_plugins() -> set[str] | None:
@@ -123,9 +125,10 @@ def _wanted_plugins() -> set[str] | None:
     return {item.strip() for item in value.split(",") if item.strip()}
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+def _error_text(exc: BaseException) -> str:
+    """'ValueError: what it says' on one line (the type alone when it says nothing)."""
+    text = one_line(exc)
+    return text if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
 
 
 def _register_plugins(pm: pluggy.PluginManager, registry: Registry) -> None:
@@ -148,13 +151,13 @@ def _register_plugins(pm: pluggy.PluginManager, registry: Registry) -> None:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
         except Exception as exc:  # a broken plugin must not break melodynet
-            info.error = f"could not load {ep.value}: {_one_line(exc)}"
+            info.error = f"could not load {ep.value}: {_error_text(exc)}"
             continue
         try:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:
             pm.unregister(name=ep.name)
-            info.error = _unknown_hooks(pm, plugin) or _one_line(exc)
+            info.error = _unknown_hooks(pm, plugin) or _error_text(exc)
 
 
 def _unknown_hooks(pm: pluggy.PluginManager, plugin: Any) -> str:
@@ -221,7 +224,7 @@ def _call(impl: pluggy.HookImpl, kwargs: dict[str, Any], info: PluginInfo) -> No
     try:
         impl.function(*(kwargs[arg] for arg in impl.argnames))
     except Exception as exc:
-        info.error = f"{impl.function.__name__} raised {_one_line(exc)}"
+        info.error = f"{impl.function.__name__} raised {_error_text(exc)}"
 
 
 def _label(table: str, spec: Any) -> str:
@@ -277,12 +280,24 @@ def _drop(registry: Registry, plugin: str) -> None:
             del aliases[alias]
 
 
-def load_registry(cli: click.Group | None = None) -> Registry:
-    """Load every plugin afresh (reads MELODYNET_LOAD_PLUGINS now)."""
+def load_registry(cli: click.Group | None = None, plugins: Sequence[Any] = ()) -> Registry:
+    """Load every plugin afresh (reads MELODYNET_LOAD_PLUGINS now).
+
+    ``plugins``: objects or modules with hook implementations to register as well, after
+    the installed ones, each named by its class or module (tests use this to try a plugin
+    without installing it)."""
     pm = pluggy.PluginManager("melodynet")
     pm.add_hookspecs(hookspecs)
     registry = Registry(manager=pm)
     _register_plugins(pm, registry)
+    for plugin in plugins:
+        name = getattr(plugin, "__name__", type(plugin).__name__)
+        registry.plugins.append(PluginInfo(name, "", "", builtin=False))
+        try:
+            pm.register(plugin, name=name)
+            pm.check_pending()
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            registry.plugins[-1].error = _unknown_hooks(pm, plugin) or one_line(exc)
     _collect(pm, registry, cli)
     return registry
 

@@ -2,13 +2,13 @@
 
 Measures, each part in its own process (so peak RSS is that part's own):
 
-- first parse: ``corpus.collect`` of the whole collection with an empty cache (time,
-  time per tune, what was skipped and why, peak RSS);
-- cached load: the same ``collect`` in a fresh process with the cache filled, timed
+- first parse: ``melodynet.read`` of the whole collection with an empty cache (time,
+  time per tune, what was skipped and why, from its summary line; peak RSS);
+- cached load: the same ``read`` in a fresh process with the cache filled, timed
   around the call and as a whole command (Python start and imports included);
 - baselines on a held-out split (``split_songs(0.1, seed 0)``, window 4): repeat the
   previous note and order-2/3/5 n-grams: NLL per note (nats), perplexity, accuracy;
-- training, per model (lstm and stateful-lstm): ``melodynet.learn.learn`` as it is on
+- training, per model (lstm and stateful-lstm): ``melodynet.train`` as it is on
   the training songs for a few epochs (``--patience N``: up to ``--epochs``, stopping
   early on 5% of the training songs, never the test songs): time per epoch, notes/s,
   peak RSS; then the held-out NLL and accuracy of the trained network, beside the
@@ -37,13 +37,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,58 +70,151 @@ def _peak_rss_mb() -> dict:
 
 
 # ------------------------------------------------------------------ workers (subprocesses)
+#
+# Reading and training go through the public API: melodynet.read, melodynet.train. Scoring
+# on the benchmark's own test split needs three things the API does not offer yet, each
+# imported from melodynet's internals in one function marked INTERNAL below (and
+# allow-listed in tests/test_bench_scripts.py): the split itself (split_songs), n-gram
+# baselines of any order on given songs (evaluation.baselines), and the network's NLL on
+# given songs (heldout_score). Model.evaluate scores the validation split a model was
+# trained with, but here early stopping watches 5% of the training songs, never the test
+# songs, and the standalone baselines train nothing.
 
 
-def _collect(inputs, jobs=1):
-    from melodynet.corpus import collect
+class _Lines(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
 
-    lines: list[str] = []
-    start = time.perf_counter()
-    result = collect(inputs, window=WINDOW, say=lines.append, jobs=jobs)
-    return result, time.perf_counter() - start, lines
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _read(inputs, jobs=1):
+    """``melodynet.read`` of the inputs (tunes of at least WINDOW + 1 notes), timed, and
+    what it reported: its summary line (logged at INFO) or, when it skipped something,
+    its warnings (the summary first, then examples)."""
+    import melodynet
+
+    logged: list[str] = []
+    handler = _Lines(logged)
+    logger = logging.getLogger("melodynet")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always", melodynet.MelodynetWarning)
+            start = time.perf_counter()
+            songs = melodynet.read(inputs, min_notes=WINDOW + 1, jobs=jobs)
+            seconds = time.perf_counter() - start
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    said = [str(w.message) for w in warned if issubclass(w.category, melodynet.MelodynetWarning)]
+    return songs, seconds, said + logged
+
+
+_SUMMARY = re.compile(
+    r"read (\d+) tunes? from (\d+) files?(?: \((\d+) from the cache\))?(?:; skipped (\d+): (.*))?$"
+)
+_SKIP = re.compile(r"(\d+) ([a-z]+(?: [a-z]+)*)")
+
+
+def _skip_counts(text: str, total: int) -> dict[str, int]:
+    """'2 too short (< 5 notes), 1 unreadable (x.mid: ...)' as {kind: count}."""
+    counts: dict[str, int] = {}
+    i = 0
+    while i < len(text):
+        found = _SKIP.match(text, i)
+        if not found:
+            break
+        counts[found.group(2)] = counts.get(found.group(2), 0) + int(found.group(1))
+        i = found.end()
+        if text.startswith(" (", i):  # the reason: "(< 5 notes)", or the one skip's message
+            depth, j = 0, i + 1
+            while j < len(text):
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            i = j
+        if not text.startswith(", ", i):
+            break
+        i += 2
+    if i < len(text) or sum(counts.values()) != total:
+        return {"unparsed": total}  # a summary worded differently: the total still holds
+    return counts
+
+
+def _summary(said: list[str]) -> dict:
+    """Files, files from the cache and skips by kind, from read's summary line."""
+    for line in said:
+        found = _SUMMARY.match(line)
+        if found:
+            skipped = int(found.group(4) or 0)
+            return {
+                "line": line,
+                "files": int(found.group(2)),
+                "from_cache": int(found.group(3) or 0),
+                "skipped": _skip_counts(found.group(5) or "", skipped),
+                "skipped_total": skipped,
+            }
+    return {"line": None, "files": None, "from_cache": None, "skipped": {}, "skipped_total": 0}
 
 
 def work_parse(inputs, jobs):
-    result, seconds, lines = _collect(inputs, jobs)
-    tunes = len(result.songs) + len(result.skips)
+    songs, seconds, said = _read(inputs, jobs)
+    summary = _summary(said)
+    tunes = len(songs) + summary["skipped_total"]
     return {
         "seconds": round(seconds, 2),
-        "files": result.files,
-        "from_cache": result.cached,
-        "tunes_kept": len(result.songs),
-        "skipped": dict(result.counts()),
+        "files": summary["files"],
+        "from_cache": summary["from_cache"],
+        "tunes_kept": len(songs),
+        "skipped": summary["skipped"],
         "ms_per_tune": round(1000 * seconds / max(tunes, 1), 2),
-        "notes": sum(len(s) for s in result.songs),
-        "said": lines[:12],
+        "notes": sum(len(s) for s in songs),
+        "said": said[:12],
         "jobs": jobs,
         **_peak_rss_mb(),
     }
 
 
 def work_load(inputs, jobs):
-    result, seconds, lines = _collect(inputs)
+    songs, seconds, said = _read(inputs)
+    summary = _summary(said)
     return {
         "seconds": round(seconds, 3),
-        "files": result.files,
-        "from_cache": result.cached,
-        "tunes_kept": len(result.songs),
-        "said": lines[:1],
+        "files": summary["files"],
+        "from_cache": summary["from_cache"],
+        "tunes_kept": len(songs),
+        "said": [summary["line"]] if summary["line"] else said[:1],
         **_peak_rss_mb(),
     }
 
 
-def _split(inputs):
-    from melodynet.split import split_songs
+def _split(songs):
+    """(training, test, test songs made only of training notes): the benchmark's split.
 
-    result, _, _ = _collect(inputs)
-    training, validation = split_songs(result.songs, SPLIT, SEED)
+    INTERNAL: melodynet.songs.split.split_songs, the split ``validation_split`` makes; the
+    API offers no way to split songs without training on them."""
+    from melodynet.songs.split import split_songs
+
+    training, test = split_songs(songs, SPLIT, SEED)
+    return training, test, _encodable(training, test)
+
+
+def _encodable(training, songs):
     known = {n.key for s in training for n in s.notes}
-    encodable = [s for s in validation if all(n.key in known for n in s.notes)]
-    return training, validation, encodable
+    return [s for s in songs if all(n.key in known for n in s.notes)]
 
 
 def _baselines(training, heldout, orders=(3,)):
-    from melodynet.baselines import NGram, RepeatPrevious, Vocabulary, score
+    """INTERNAL: melodynet.evaluation.baselines. Model.evaluate scores repeat-previous and
+    the order-3 n-gram on a model's own validation songs only; here they are scored on the
+    test songs, and at orders 2 and 5 too."""
+    from melodynet.evaluation.baselines import NGram, RepeatPrevious, Vocabulary, score
 
     vocabulary = Vocabulary(training)
     models = [RepeatPrevious(training, vocabulary)]
@@ -126,8 +222,17 @@ def _baselines(training, heldout, orders=(3,)):
     return [score(m, heldout, WINDOW).to_json() for m in models]
 
 
+def _heldout_score(model, songs) -> dict:
+    """INTERNAL: melodynet.evaluation.scores.heldout_score, the network's half of
+    Model.evaluate()["heldout"], on songs the model was not given as its validation split."""
+    from melodynet.evaluation.scores import heldout_score
+
+    return heldout_score(model, songs).to_json()
+
+
 def work_baselines(inputs, jobs):
-    training, validation, encodable = _split(inputs)
+    songs, _, _ = _read(inputs)
+    training, validation, encodable = _split(songs)
     start = time.perf_counter()
     full = _baselines(training, validation, orders=(2, 3, 5))
     seconds = time.perf_counter() - start
@@ -143,25 +248,116 @@ def work_baselines(inputs, jobs):
     }
 
 
+class _Epochs:
+    """Each epoch's end time and logs, printed as they come."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.stamps: list[float] = []
+        self.history: list[dict] = []
+
+    def __call__(self, epoch, logs) -> None:
+        self.stamps.append(time.perf_counter())
+        self.history.append({k: round(float(v), 5) for k, v in logs.items()})
+        line = f"  {self.model} epoch {epoch}: {json.dumps(self.history[-1])}"
+        print(line, file=sys.stderr, flush=True)
+
+    def figures(self, start, total, fitted, sequence, epochs_run, best_epoch) -> dict:
+        targets = sum(len(s) - (1 if sequence else WINDOW) for s in fitted)
+        epoch_times = [b - a for a, b in zip([start, *self.stamps], self.stamps, strict=False)]
+        steady = epoch_times[1:] or epoch_times  # the first epoch includes graph building
+        epoch_s = sum(steady) / len(steady)
+        return {
+            "epochs_run": epochs_run,
+            "best_epoch": best_epoch,
+            "training_songs": len(fitted),
+            "training_notes": sum(len(s) for s in fitted),
+            "training_targets_per_epoch": targets,
+            "learn_seconds": round(total, 2),
+            "epoch_seconds": [round(t, 2) for t in epoch_times],
+            "epoch_s": round(epoch_s, 2),
+            "notes_per_s": round(targets / epoch_s, 1),
+            "history": self.history,
+        }
+
+
 def work_train(
     inputs, jobs, model, epochs, batch_size, max_songs, patience=None, evaluate=True, **_
 ):
-    from melodynet.learn import LearnOptions, learn
+    import melodynet
 
-    training, _, encodable = _split(inputs)
+    if not hasattr(melodynet, "train"):  # --against a checkout from before the public API
+        if evaluate:
+            raise SystemExit("this melodynet has no melodynet.train: only --memory runs on it")
+        return _train_old_checkout(inputs, model, epochs, batch_size, max_songs, patience)
+    songs, _, _ = _read(inputs)
+    training, _, encodable = _split(songs)
     if max_songs:
         training = training[:max_songs]
-        known = {n.key for s in training for n in s.notes}
-        encodable = [s for s in encodable if all(n.key in known for n in s.notes)]
-    stamps: list[float] = []
-    history: list[dict] = []
+        encodable = _encodable(training, encodable)
+    epochs_seen = _Epochs(model)
+    trained_at: list[float] = []
 
-    def on_epoch(epoch, logs):
-        stamps.append(time.perf_counter())
-        history.append({k: round(float(v), 5) for k, v in logs.items()})
-        print(f"  {model} epoch {epoch}: {json.dumps(history[-1])}", file=sys.stderr, flush=True)
+    def progress(report) -> None:
+        if not report.message:
+            epochs_seen(report.epoch, report.logs)
+        elif report.message.startswith("Trained ") and not trained_at:
+            trained_at.append(time.perf_counter())  # then train() scores a few songs
 
+    start = time.perf_counter()
     # Early stopping watches songs held out of the training songs, never the test songs.
+    trained = melodynet.train(
+        training,
+        model=model,
+        window=WINDOW,
+        epochs=epochs,
+        batch_size=batch_size,
+        stop_when_perfect=False,
+        validation_split=VALIDATION if patience else 0.0,
+        patience=patience,
+        progress=progress,
+    )
+    total = (trained_at[0] if trained_at else time.perf_counter()) - start
+    figures = {
+        "model": model,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "validation_songs": len(trained.heldout_songs),
+        **epochs_seen.figures(
+            start,
+            total,
+            trained.songs,
+            trained.spec.sequence,
+            trained.meta.epochs_run,
+            trained.meta.metrics.get("best_epoch"),
+        ),
+        **_peak_rss_mb(),
+    }
+    if evaluate:
+        evaluation_start = time.perf_counter()
+        figures["heldout"] = _heldout_score(trained, encodable)
+        figures["heldout_baselines"] = _baselines(training, encodable)
+        figures["evaluation_seconds"] = round(time.perf_counter() - evaluation_start, 2)
+    return figures
+
+
+def _train_old_checkout(inputs, model, epochs, batch_size, max_songs, patience):
+    """The train worker's measurement on a melodynet from before the public API (such as
+    38071a1), for ``--memory --against DIR``: the same songs, split and options, through
+    that checkout's own modules.
+
+    OLD NAMES, on purpose: melodynet.corpus, melodynet.split and melodynet.learn are the
+    modules of those checkouts (this melodynet has none of them); allow-listed as such in
+    tests/test_bench_scripts.py."""
+    from melodynet.corpus import collect
+    from melodynet.learn import LearnOptions, learn
+    from melodynet.split import split_songs
+
+    songs = collect(inputs, window=WINDOW, say=lambda _line: None).songs
+    training, _ = split_songs(songs, SPLIT, SEED)
+    if max_songs:
+        training = training[:max_songs]
+    epochs_seen = _Epochs(model)
     options = LearnOptions(
         model=model,
         window=WINDOW,
@@ -172,39 +368,24 @@ def work_train(
         patience=patience,
     )
     start = time.perf_counter()
-    trained, result = learn(training, options, on_epoch)
+    trained = learn(training, options, epochs_seen)
     total = time.perf_counter() - start
-    fitted = trained.songs
-    sequence = trained.spec.sequence
-    targets = sum(len(s) - (1 if sequence else WINDOW) for s in fitted)
-    epoch_times = [b - a for a, b in zip([start, *stamps], stamps, strict=False)]
-    steady = epoch_times[1:] or epoch_times  # the first epoch includes graph building
-    epoch_s = sum(steady) / len(steady)
-    figures = {
+    trained, result = trained if isinstance(trained, tuple) else (trained, None)
+    return {
         "model": model,
         "epochs": epochs,
-        "epochs_run": result.epochs_run,
-        "best_epoch": result.best_epoch,
         "batch_size": batch_size,
-        "training_songs": len(fitted),
-        "training_notes": sum(len(s) for s in fitted),
         "validation_songs": len(trained.meta.validation_songs),
-        "training_targets_per_epoch": targets,
-        "learn_seconds": round(total, 2),
-        "epoch_seconds": [round(t, 2) for t in epoch_times],
-        "epoch_s": round(epoch_s, 2),
-        "notes_per_s": round(targets / epoch_s, 1),
-        "history": history,
+        **epochs_seen.figures(
+            start,
+            total,
+            trained.songs,
+            trained.spec.sequence,
+            trained.meta.epochs_run,
+            getattr(result, "best_epoch", None),
+        ),
         **_peak_rss_mb(),
     }
-    if evaluate:
-        from melodynet.evaluation import heldout_score
-
-        evaluation_start = time.perf_counter()
-        figures["heldout"] = heldout_score(trained, encodable).to_json()
-        figures["heldout_baselines"] = _baselines(training, encodable)
-        figures["evaluation_seconds"] = round(time.perf_counter() - evaluation_start, 2)
-    return figures
 
 
 WORKERS = {"parse": work_parse, "load": work_load, "baselines": work_baselines, "train": work_train}

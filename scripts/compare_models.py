@@ -2,11 +2,12 @@
 
 For each built-in model (mlp, lstm, stateful-lstm, cnn) and encoding (single, split):
 training time, epochs, one-step accuracy and full-song matches from the first 4 notes.
-Training runs in this process through melodynet.learn.learn (TensorFlow is imported once,
+Training runs in this process through ``melodynet.train`` (TensorFlow is imported once,
 before the first model, and not counted); the time covers building the model, compiling
-the training step and every epoch, and stops, as `melodynet train` does, once the song is
-reproduced as well as the model can (every note for stateful models, the 4-note window's
-ceiling, 46/50, for window models). ``--all-epochs`` trains every epoch instead.
+the training step and every epoch, up to the ``Trained N epochs`` report (the scoring of
+the song that follows is ``score_s``), and stops, as `melodynet train` does, once the song
+is reproduced as well as the model can (every note for stateful models, the 4-note
+window's ceiling, 46/50, for window models). ``--all-epochs`` trains every epoch instead.
 
     .venv/bin/python scripts/compare_models.py                  # about a minute on 2 cores
     .venv/bin/python scripts/compare_models.py --all-epochs --epochs 2000
@@ -39,31 +40,41 @@ TUTORIAL = {
 def compare(
     songs, models, encodings, epochs: int, all_epochs: bool, seed: int, log=print
 ) -> list[dict]:
-    from melodynet.evaluation import score_all
-    from melodynet.learn import LearnOptions, learn
+    import melodynet
 
     rows = []
     for model in models:
         for encoding in encodings:
-            options = LearnOptions(
+            heard: list[tuple[float, melodynet.Progress]] = []
+
+            def progress(report, heard=heard) -> None:
+                heard.append((time.perf_counter(), report))
+
+            start = time.perf_counter()
+            trained = melodynet.train(
+                songs,
                 model=model,
                 encoding=encoding,
                 epochs=epochs,
-                seed=seed,
+                random_seed=seed,
                 stop_when_perfect=not all_epochs,
+                progress=progress,
             )
-            start = time.perf_counter()
-            trained = learn(songs, options)
-            if isinstance(trained, tuple):  # (trained, TrainResult) in newer melodynet
-                trained = trained[0]
-            train_s = time.perf_counter() - start
-            start = time.perf_counter()
-            scores = score_all(trained)
-            score_s = time.perf_counter() - start
-            one_step = sum(s.one_step_correct for s in scores)
-            one_total = sum(s.one_step_total for s in scores)
-            full = sum(s.full_song_matches for s in scores)
-            full_total = sum(s.full_song_length for s in scores)
+            returned = time.perf_counter()
+            # train() reports "Trained N epochs" when the last epoch is done, then scores
+            # the training songs (model.meta.metrics["songs"]) before it returns.
+            trained_at = next((t for t, p in heard if p.message.startswith("Trained ")), returned)
+            train_s = trained_at - start
+            scores = trained.meta.metrics.get("songs") or []
+            score_s = returned - trained_at
+            if len(scores) < len(trained.songs):  # train() scores the first few of a corpus
+                start = time.perf_counter()
+                scores = trained.evaluate()["songs"]
+                score_s = time.perf_counter() - start
+            one_step = sum(s["one_step_correct"] for s in scores)
+            one_total = sum(s["one_step_total"] for s in scores)
+            full = sum(s["full_song_matches"] for s in scores)
+            full_total = sum(s["full_song_length"] for s in scores)
             meta = trained.meta
             row = {
                 "model": model,
@@ -131,14 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    from melodynet.songio import read_songs
-    from melodynet.tfenv import tensorflow
-
-    tf = tensorflow()
     import keras
+    import tensorflow as tf
+
+    import melodynet
 
     import_s = time.perf_counter() - start
-    songs = read_songs([args.song])
+    songs = melodynet.read(args.song)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     encodings = [e.strip() for e in args.encodings.split(",") if e.strip()]
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731

@@ -20,15 +20,11 @@ ENCODINGS = ("single", "split")
 
 def regression_songs(model: str, encoding: str, seed: int = 0):
     """(one-step song, full song) for butterfly from a 4-note primer."""
-    from melodynet.generation import generate_song
-    from melodynet.learn import LearnOptions, learn
-    from melodynet.songio import read_songs
+    import melodynet
 
-    songs = read_songs([ROOT / "songs" / "butterfly.txt"])
-    trained, _ = learn(songs, LearnOptions(model=model, encoding=encoding, seed=seed))
-    return tuple(
-        generate_song(trained, "4", None, mode, None).song for mode in ("one-step", "full")
-    )
+    songs = melodynet.read(ROOT / "songs" / "butterfly.txt")
+    trained = melodynet.train(songs, model=model, encoding=encoding, random_seed=seed)
+    return tuple(trained.generate(4, mode=mode) for mode in ("one-step", "full"))
 
 
 def path_for(model: str, encoding: str, mode: str, seed: int = 0) -> Path:
@@ -36,8 +32,6 @@ def path_for(model: str, encoding: str, mode: str, seed: int = 0) -> Path:
 
 
 def main() -> None:
-    from melodynet.tinynotation import format_song
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", choices=MODELS, action="append")
     args = parser.parse_args()
@@ -49,7 +43,7 @@ def main() -> None:
             ):
                 path = path_for(model, encoding, mode)
                 song.source = f"melodynet {model} --encoding {encoding} --random-seed 0, {mode}"
-                path.write_text(format_song(song), encoding="utf-8")
+                song.write(path)  # .txt: tinyNotation with the title, tempo, key and source
                 print(path.relative_to(ROOT))
 
 

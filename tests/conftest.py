@@ -26,6 +26,58 @@ def butterfly_expected() -> list[tuple[int, float]]:
     return [(LETTER_MIDI[t[0]], DIGIT_QL[t[1]]) for t in BUTTERFLY_TOKENS]
 
 
+def needs_plugins(*distributions: str):
+    """Skip (saying how to install them) unless the sibling plugin packages are installed."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    missing = []
+    for name in distributions:
+        try:
+            distribution(name)
+        except PackageNotFoundError:
+            missing.append(name)
+    return pytest.mark.skipif(
+        bool(missing),
+        reason=f"needs the plugin packages {', '.join(missing)}: "
+        + " ".join(f"pip install -e plugins/{name}" for name in missing),
+    )
+
+
+def one_line_error(result, *fragments):
+    """The one 'Error:' line of a failed command, with no traceback; it holds ``fragments``."""
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+TRAINING_FIXTURES = {"butterfly_bundle", "half_trained", "weak_bundle", "single"}
+"""Fixtures that train a model: a test using one is slow (``pytest -m "not slow"`` trains
+nothing)."""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_train_nothing(request, monkeypatch):
+    """A test not marked slow that trains a model in this process fails, saying so."""
+    if request.node.get_closest_marker("slow") is None:
+        from melodynet.training.loop import Trainer
+
+        def refuse(*_args, **_kwargs):
+            raise AssertionError("this test trains a model: mark it @pytest.mark.slow")
+
+        monkeypatch.setattr(Trainer, "run", refuse)
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     """A fresh working directory, so models/ and outputs land in tmp."""

@@ -10,8 +10,7 @@ import pytest
 
 from melodynet import atomic
 from melodynet.errors import MelodynetError
-
-from .conftest import BUTTERFLY, SONGS
+from tests.conftest import BUTTERFLY, SONGS
 
 
 def test_permission_denied_keeps_the_old_file(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from .test_cli import _one_line_error
+from tests.conftest import one_line_error as _one_line_error
 
 
 @pytest.fixture

@@ -1,19 +1,16 @@
-"""The meta-test: every hook has a section and a tested example in docs/plugins.md, and a test.
+"""The meta-test: every hook has a section and a tested example in docs/plugins.md, and a
+test named after it.
 
 Adding a hook to melodynet/hookspecs.py makes these fail until both exist.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 
 from melodynet import hookspecs
-
-from .conftest import ROOT
-from .test_plugins import DOC, doc_blocks
-
-THIS = Path(__file__).resolve()
+from tests.conftest import ROOT
+from tests.test_plugins import DOC, doc_blocks
 
 
 def hook_names() -> list[str]:
@@ -41,12 +38,24 @@ def test_every_hook_has_a_doc_section(hook):
     )
 
 
+def _test_names() -> set[str]:
+    """Every test function defined under tests/ and plugins/*/tests."""
+    import ast
+
+    files = [*(ROOT / "tests").rglob("test_*.py"), *ROOT.glob("plugins/*/tests/test_*.py")]
+    return {
+        node.name
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
+    }
+
+
 @pytest.mark.parametrize("hook", hook_names())
 def test_every_hook_is_tested(hook):
-    test_files = [*(ROOT / "tests").rglob("test_*.py"), *ROOT.glob("plugins/*/tests/test_*.py")]
-    users = [
-        path.relative_to(ROOT)
-        for path in test_files
-        if path.resolve() != THIS and hook in path.read_text(encoding="utf-8")
-    ]
-    assert users, f"no test under tests/ or plugins/*/tests mentions hook {hook}"
+    """As datasette does: a hook is tested by a test named after it, ``test_hook_<hook>``."""
+    assert f"test_hook_{hook}" in _test_names(), (
+        f"no test named test_hook_{hook} under tests/ or plugins/*/tests: add one that "
+        f"registers a plugin implementing {hook} and checks what melodynet does with it"
+    )

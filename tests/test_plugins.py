@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BUTTERFLY, ROOT, SONGS
+from tests.conftest import BUTTERFLY, ROOT, SONGS, needs_plugins
 
 DOC = ROOT / "docs" / "plugins.md"
 HOOKS = [
@@ -120,6 +120,9 @@ def make_distribution(root, dist, entry_point, module, source):
     )
 
 
+ALL_THREE = needs_plugins("melodynet-gru", "melodynet-transformer", "melodynet-abc")
+
+
 @pytest.fixture(scope="session")
 def fake_plugins(tmp_path_factory):
     root = tmp_path_factory.mktemp("fake-plugins")
@@ -150,6 +153,7 @@ def warnings_in(stderr):
     return [line for line in stderr.splitlines() if line.startswith(PLUGIN_WARNING)]
 
 
+@ALL_THREE
 def test_broken_plugins_are_one_line_warnings(fake_plugins):
     done = run("models", path=fake_plugins)
     assert done.returncode == 0, done.stderr
@@ -168,6 +172,7 @@ def test_broken_plugins_are_one_line_warnings(fake_plugins):
     assert "half-registered" not in listed  # what a failed plugin registered is dropped
 
 
+@ALL_THREE
 def test_plugins_json_shows_failed_plugins(fake_plugins):
     done = run("plugins", "--json", path=fake_plugins)
     assert done.returncode == 0, done.stderr
@@ -199,6 +204,7 @@ def test_plugin_commands_and_help_still_work(fake_plugins):
     assert len(warnings_in(shown.stderr)) == len(BROKEN)
 
 
+@ALL_THREE
 def test_load_plugins_env_selects_plugins(fake_plugins):
     none = run("plugins", "--json", path=fake_plugins, load="")
     assert none.returncode == 0 and warnings_in(none.stderr) == []
@@ -219,6 +225,7 @@ def test_load_plugins_env_selects_plugins(fake_plugins):
 
 
 @pytest.mark.slow
+@needs_plugins("melodynet-gru")
 def test_bundle_from_a_missing_plugin_names_its_distribution(workdir, runner):
     trained = runner("train", BUTTERFLY, "--model", "gru", "--epochs", "1", "--out", "b")
     assert trained.exit_code == 0, trained.output
@@ -324,7 +331,7 @@ def test_hook_examples_load_as_a_plugin(hook_examples):
 
 def test_hook_examples_encode_read_and_write(hook_examples, tmp_path, monkeypatch):
     from melodynet import Note, ReadOptions, Song, SongError, WriteOptions
-    from melodynet.songio import read_songs
+    from melodynet.songs.files import read_songs
 
     songs = {path.stem: read_songs([path])[0] for path in SONGS.glob("*.txt")}
     # Only now: the process-wide registry must not pick up the example plugin.
@@ -346,10 +353,49 @@ def test_hook_examples_encode_read_and_write(hook_examples, tmp_path, monkeypatc
     assert isinstance(back, Song)
 
 
+def test_a_plugin_reader_with_read_tunes_skips_only_the_bad_tune(
+    hook_examples, tmp_path, monkeypatch
+):
+    """The example `.notes` reader, installed as a plugin, gets what the built-in ABC reader
+    gets: collect keeps the good tunes of a file and skips only the bad one."""
+    from melodynet import SongError, plugins
+    from melodynet.songs.cache import SongCache
+    from melodynet.songs.corpus import collect
+    from melodynet.songs.files import read_songs
+
+    monkeypatch.syspath_prepend(str(hook_examples))
+    monkeypatch.setenv("MELODYNET_LOAD_PLUGINS", "doc-examples")
+    loaded = plugins.load_registry()  # through entry points and pluggy, as installed
+    monkeypatch.setattr(plugins, "_loaded", loaded)  # the process-wide one, for this test
+    [plugin] = [p for p in loaded.plugins if p.name == "doc-examples"]
+    assert plugin.status == "ok", plugin.error
+    assert loaded.reader(".notes").read_tunes is not None
+
+    book = tmp_path / "book.notes"
+    tunes = ["60:1 62:1 64:1 65:1 67:1", "60:1 g8 64:1 65:1 67:1", "", "67:1 65:1 rest:1 64:1 60:2"]
+    book.write_text("\n".join(tunes) + "\n")
+    bad = f"{book} tune 2: note 2: 'g8' is not PITCH:DURATION"
+    said = []
+    result = collect([str(book)], say=said.append, cache=SongCache(None))
+    assert [s.name for s in result.songs] == ["book#1", "book#3"]
+    assert [len(s) for s in result.songs] == [5, 5]
+    assert all(s.path == str(book) for s in result.songs)
+    assert [(s.where, s.kind, s.message) for s in result.skips] == [
+        (f"{book} tune 2", "unreadable", bad)
+    ]
+    assert said[0] == f"read 2 tunes from 1 file; skipped 1: 1 unreadable ({bad})"
+
+    with pytest.raises(SongError, match=re.escape(f"{bad} (strict)")):
+        collect([str(book)], strict=True, say=said.append, cache=SongCache(None))
+    # `read` takes the file whole: the bad tune fails it
+    with pytest.raises(SongError, match=re.escape(bad)):
+        read_songs([book])
+
+
 @pytest.mark.slow
 def test_hook_examples_train_and_generate(hook_examples, tmp_path):
     """The example reader, encoding, model and writer together in one real run."""
-    from melodynet.songio import read_songs
+    from melodynet.songs.files import read_songs
 
     [song] = read_songs([BUTTERFLY])
     (tmp_path / "butterfly.notes").write_text(" ".join(n.key for n in song.notes))

@@ -1,0 +1,1 @@
+"""The built-in encodings, models, readers and writers: plugins like any other."""

@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 from melodynet.hookspecs import EncodingSpec, hookimpl
-from melodynet.song import Note
+from melodynet.songs.song import Note
 
 
 def _single_labels(note: Note) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ A song always gives one file: a long song's SVG is one tall page (see
 from pathlib import Path
 
 from melodynet.hookspecs import WriteOptions, WriterSpec, hookimpl
-from melodynet.song import Song
+from melodynet.songs.song import Song
 
 
 def write_svg(song: Song, path: Path, options: WriteOptions) -> None:

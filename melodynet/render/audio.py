@@ -17,12 +17,10 @@ import tempfile
 import wave
 from pathlib import Path
 
-import click
-
-from melodynet.errors import MelodynetError
+from melodynet.errors import MelodynetError, warn
 from melodynet.hookspecs import WriteOptions
 from melodynet.render import synth
-from melodynet.song import Song
+from melodynet.songs.song import Song
 
 SYNTH_ENV = "MELODYNET_SYNTH"
 SOUNDFONT_ENV = "MELODYNET_SOUNDFONT"
@@ -73,13 +71,13 @@ def _fluidsynth(song: Song, options: WriteOptions, rate: int):
     """Samples from FluidSynth, mixed to mono, cut or padded to the song's length."""
     import numpy as np
 
-    from melodynet.default_plugins.writers import write_midi
+    from melodynet.songs.midi import write_midi
 
     font = soundfont()
     assert font is not None
     with tempfile.TemporaryDirectory(prefix="melodynet-fluidsynth-") as tmp:
         midi, rendered = Path(tmp) / "song.mid", Path(tmp) / "song.wav"
-        write_midi(song, midi, options)
+        write_midi(song, midi, options.tempo, options.instrument)
         command = [
             shutil.which("fluidsynth") or "fluidsynth",
             "-n",  # no MIDI input
@@ -127,10 +125,7 @@ def samples(song: Song, options: WriteOptions | None = None, rate: int = synth.R
         try:
             return _fluidsynth(song, options, rate)
         except RuntimeError as exc:
-            click.echo(
-                f"melodynet: warning: fluidsynth failed ({exc}); using the built-in synthesizer",
-                err=True,
-            )
+            warn(f"fluidsynth failed ({exc}); using the built-in synthesizer")
     return synth.synthesize(song, options.tempo, options.instrument, rate)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from melodynet.errors import MelodynetError
 from melodynet.render import notation
-from melodynet.song import Song
+from melodynet.songs.song import Song
 
 RESOLUTION = 150  # dots per inch for PNG
 TIMEOUT = 300  # seconds for each program

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
-from melodynet.errors import MelodynetError
-from melodynet.song import Song
+from melodynet.errors import MelodynetError, one_line
+from melodynet.songs.song import Song
 
 # The two spellings of each black key, with their place on the line of fifths (C = 0).
 _BLACK = {
@@ -102,7 +103,7 @@ def engraving_score(
         part.insert(0, mark)
         measured = part.makeNotation()
     except Exception as exc:  # music21 raises many types for what it cannot notate
-        raise MelodynetError(f"cannot engrave {song.name}: {_one_line(exc)}") from exc
+        raise MelodynetError(f"cannot engrave {song.name}: {one_line(exc)}") from exc
     seen: dict[str, int] = {}
     for element in measured.recurse().notesAndRests:
         base = str(element.id)
@@ -128,11 +129,28 @@ def musicxml(
     try:
         text = GeneralObjectExporter(score).parse().decode("utf-8")
     except Exception as exc:
-        raise MelodynetError(f"cannot engrave {song.name}: {_one_line(exc)}") from exc
+        raise MelodynetError(f"cannot engrave {song.name}: {one_line(exc)}") from exc
     # music21 names itself the composer when there is none
     return text.replace('<creator type="composer">Music21</creator>', "")
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return text or type(exc).__name__
+def write_mxl(
+    song: Song,
+    path: str | Path,
+    tempo: float | None = None,
+    colors: Mapping[int, str] | None = None,
+    id_prefix: str = "n",
+) -> None:
+    """The MusicXML of ``musicxml`` as a compressed ``.mxl`` file at ``path`` (zipped by
+    music21, with the container file readers look for)."""
+    import shutil
+    import tempfile
+
+    from music21.musicxml.archiveTools import compressXML
+
+    text = musicxml(song, tempo, colors, id_prefix)
+    with tempfile.TemporaryDirectory(prefix="melodynet-mxl-") as tmp:
+        xml = Path(tmp) / "score.musicxml"
+        xml.write_text(text, encoding="utf-8")
+        compressXML(xml, deleteOriginal=True, silent=True)
+        shutil.move(xml.with_suffix(".mxl"), path)

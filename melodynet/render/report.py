@@ -11,9 +11,10 @@ import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from melodynet.hookspecs import WriteOptions
-from melodynet.song import Song
+from melodynet.songs.song import Song
 
 WRONG = "#d62728"
 PRIMER = "#1f77b4"
@@ -182,3 +183,91 @@ def build_report(
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _facts(model, options: WriteOptions) -> list[tuple[str, str]]:
+    from melodynet.render import audio
+
+    meta = model.meta
+    stopped = " (stopped early)" if meta.metrics.get("stopped_early") else ""
+    if audio.engine() == "fluidsynth":
+        sound = f"FluidSynth with {audio.soundfont()}"
+    else:
+        sound = "the built-in synthesizer"
+    tempo = f", {options.tempo:g} bpm" if options.tempo else ""
+    return [
+        (
+            "model",
+            f"{meta.model} ({meta.encoding} encoding, window {meta.window}, {meta.units} units)",
+        ),
+        ("bundle", str(model.directory or "in memory")),
+        ("trained on", ", ".join(f"{s.name} ({len(s)} notes)" for s in model.songs)),
+        (
+            "training",
+            f"{meta.epochs_run} of {meta.epochs} epochs{stopped}, batch size {meta.batch_size}, "
+            f"learning rate {meta.learning_rate:g}, random seed {meta.random_seed}",
+        ),
+        ("created", f"{meta.created or 'unknown'} by melodynet {meta.melodynet_version or '?'}"),
+        ("audio", f"{sound}, General MIDI program {options.instrument}{tempo}"),
+    ]
+
+
+def check_report_path(path: Path) -> None:
+    from melodynet.atomic import check_target
+    from melodynet.errors import OutputError
+
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise OutputError(f"{path}: the report is HTML; name it with .html")
+    check_target(path)
+
+
+def write_report(
+    model,
+    path: Path,
+    primer,
+    length: int | None,
+    mode: str,
+    song_names: Sequence[str] | None,
+    options: WriteOptions,
+) -> list[Song]:
+    """Generate from each chosen training song and write the report to ``path``."""
+    from melodynet.atomic import write_text
+    from melodynet.evaluation.scores import score_all
+    from melodynet.generation.generate import generate_songs, pick_song
+    from melodynet.render import audio
+    from melodynet.songs.files import check_write_options
+
+    check_report_path(path)
+    check_write_options(options)
+    audio.engine()
+    names = list(song_names or []) or [s.name for s in model.songs]
+    comparisons, made = [], []
+    for name in names:
+        original = pick_song(model.songs, name)
+        [generated] = generate_songs(model, primer, length, mode, name)
+        compared = int(generated.extra.get("compared", 0))
+        primer_length = int(generated.extra["primer"])
+        comparisons.append(Comparison(original, generated, primer_length, compared, mode))
+        made.append(generated)
+    scores = [s.to_json() for s in score_all(model)]
+    songs = ", ".join(s.name for s in model.songs)
+    html = build_report(
+        f"melodynet report: {model.meta.model} on {songs}",
+        _facts(model, options),
+        scores,
+        model.meta.history,
+        comparisons,
+        options,
+    )
+    write_text(path, html)
+    return made
+
+
+def song_html(song: Song, options: WriteOptions | None = None) -> str:
+    """The song engraved (verovio SVG) above an audio player: how a notebook shows it."""
+    from melodynet.render.svg import render_svg
+
+    options = options or WriteOptions()
+    return _figure(
+        "song", song.title or song.name, render_svg(song, options.tempo), _audio(song, options)
+    )

@@ -20,7 +20,7 @@ from html import escape
 
 from melodynet.errors import MelodynetError
 from melodynet.render import notation
-from melodynet.song import Song
+from melodynet.songs.song import Song
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

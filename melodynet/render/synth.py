@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from melodynet.song import Song
+from melodynet.songs.song import Song
 
 RATE = 44100
 

@@ -47,7 +47,7 @@ def _merged_rests(notes):
 
 
 def _round_trip(song, path):
-    from melodynet.songio import read_songs, write_song
+    from melodynet.songs.files import read_songs, write_song
 
     write_song(song, path)  # through the registry: the plugin's writer for .abc
     [back] = read_songs([path], warn=lambda message: None)
@@ -124,7 +124,7 @@ def _random_song(seed, key, time_signature, lengths=PLAIN):
 
 @pytest.mark.parametrize("path", SONGS, ids=[p.stem for p in SONGS])
 def test_every_song_reads_back_with_the_same_notes(path, tmp_path):
-    from melodynet.songio import read_songs
+    from melodynet.songs.files import read_songs
 
     [song] = read_songs([path])
     back = _round_trip(song, tmp_path / f"{path.stem}.abc")
@@ -140,7 +140,7 @@ def test_every_song_reads_back_with_the_same_notes(path, tmp_path):
 def test_butterfly_as_abc():
     from melodynet_abc import format_song
 
-    from melodynet.songio import read_songs
+    from melodynet.songs.files import read_songs
 
     [song] = read_songs([BUTTERFLY])
     assert format_song(song, WriteOptions(tempo=90)).splitlines() == [
@@ -211,7 +211,7 @@ def test_spelling_and_keys():
 def test_generate_writes_abc(tmp_path, monkeypatch):
     from melodynet.cli import cli
     from melodynet.plugins import registry
-    from melodynet.songio import read_songs
+    from melodynet.songs.files import read_songs
 
     registry(cli)
     monkeypatch.setenv("MELODYNET_MODELS", str(tmp_path / "models"))

@@ -59,7 +59,7 @@ def test_models_are_listed_with_their_distribution(cli):
 
 @pytest.mark.slow
 def test_stateful_gru_plays_butterfly_back(cli, models):
-    from melodynet.songio import read_songs
+    from melodynet.songs.files import read_songs
 
     bundle = models / "butterfly-stateful-gru"
     cli("train", BUTTERFLY, "--model", "stateful-gru", "--out", bundle)

@@ -1,0 +1,3 @@
+from melodynet.cli import main
+
+main()

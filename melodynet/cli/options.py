@@ -1,0 +1,50 @@
+"""Options several commands share, and how they number several outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+TEMPO_HELP = "Beats per minute for audio, MIDI and the score [default: the song's tempo]."
+INSTRUMENT_HELP = "General MIDI program for audio and MIDI (0 = piano, 40 = violin, 73 = flute)."
+
+model_dir_option = click.option(
+    "--model-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Bundle to use [default: the most recently trained].",
+)
+mode_option = click.option(
+    "--mode",
+    type=click.Choice(["full", "one-step"]),
+    default="full",
+    show_default=True,
+    help="full: feed predictions back; one-step: feed the song's true notes.",
+)
+tempo_option = click.option("--tempo", type=float, default=None, help=TEMPO_HELP)
+instrument_option = click.option(
+    "--instrument", type=int, default=0, show_default=True, help=INSTRUMENT_HELP
+)
+part_option = click.option(
+    "--part",
+    type=int,
+    default=None,
+    help="Part to read from multi-part files (1 = top); default: the top line.",
+)
+
+
+def load_model(model_dir: Path | None):
+    """The bundle asked for (or the latest), saying which, checked before TensorFlow loads."""
+    import melodynet
+    from melodynet.cli import info
+    from melodynet.model import bundle_dir
+
+    directory = bundle_dir(model_dir)
+    info(f"Using model {directory}")
+    return melodynet.load(directory)
+
+
+def numbered(path: Path, index: int, count: int) -> Path:
+    """song.mid, or song-1.mid, song-2.mid ... when several melodies are written."""
+    return path if count == 1 else path.with_name(f"{path.stem}-{index + 1}{path.suffix}")

@@ -1,0 +1,1 @@
+"""Evaluation: scores on training and held-out songs, baselines, musical statistics."""

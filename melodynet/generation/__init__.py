@@ -1,0 +1,1 @@
+"""Generation: primers, compiled prediction loops, sampling."""

@@ -1,0 +1,165 @@
+"""Turning a primer into melodies: choose the primer, predict, compare with the original.
+
+Each generated Song records in ``extra`` how it came about: ``primer`` (notes given), and
+when the primer is the opening of a training song, ``reference`` (that song), ``compared``
+(notes compared) and ``matches`` (generated notes equal to the song's in position).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from melodynet.errors import MelodynetError, OptionError
+from melodynet.evaluation.scores import matches
+from melodynet.generation.sampling import Sampling
+from melodynet.songs.song import Note, Song
+
+MODES = ("full", "one-step")
+Primer = int | str | Path | Song | Sequence[Note] | None
+
+
+def pick_song(songs: Sequence[Song], name: str | None) -> Song:
+    """The training song called ``name`` (its name, title or path); the first if None."""
+    if name is None:
+        return songs[0]
+    for song in songs:
+        if name in (song.name, song.title, song.path):
+            return song
+    raise OptionError(
+        f"song {name!r} is not a training song of this model; choose one of: "
+        + ", ".join(s.name for s in songs),
+        option="song",
+    )
+
+
+def resolve_primer(model, primer: Primer, song_name: str | None) -> tuple[list[Note], Song | None]:
+    """The primer notes, and the training song they open (None if they open none).
+
+    ``primer``: a count of leading notes of the training song, tinyNotation text, a path
+    to a song file, a Song or a list of notes; None is the model's window.
+    """
+    from melodynet.songs.files import read_songs
+    from melodynet.songs.tinynotation import parse_notes
+
+    songs = model.songs
+    if primer is None:
+        primer = model.config.window
+    if isinstance(primer, str) and primer.strip().isdigit():
+        primer = int(primer)
+    if isinstance(primer, bool):
+        raise OptionError(f"primer must be a count, notes or a song, not {primer!r}", "primer")
+    if isinstance(primer, int):
+        song = pick_song(songs, song_name)
+        if not 1 <= primer <= len(song):
+            raise OptionError(
+                f"primer {primer}: the primer must be 1 to {len(song)} notes of {song.name} "
+                f"({len(song)} notes)",
+                option="primer",
+            )
+        return song.notes[:primer], song
+    if isinstance(primer, Song):
+        notes = list(primer.notes)
+    elif isinstance(primer, Path) or (
+        isinstance(primer, str) and Path(primer).suffix and Path(primer).is_file()
+    ):
+        notes = read_songs([primer], warn=lambda _: None)[0].notes  # a whole file as primer
+    elif isinstance(primer, str):
+        notes, _ = parse_notes(primer, where="primer")
+    else:
+        notes = list(primer)
+        if not notes or not all(isinstance(n, Note) for n in notes):
+            raise OptionError("primer must be a count, notes or a song", option="primer")
+    candidates = [pick_song(songs, song_name)] if song_name else songs
+    source = next((s for s in candidates if s.notes[: len(notes)] == notes), None)
+    return notes, source
+
+
+def generate_songs(
+    model,
+    primer: Primer = None,
+    length: int | None = None,
+    mode: str = "full",
+    song_name: str | None = None,
+    count: int = 1,
+    sampling: Sampling | None = None,
+    beam: int | None = None,
+) -> list[Song]:
+    """``count`` melodies from one primer, generated as one batch (distinct when sampled)."""
+    if mode not in MODES:
+        raise OptionError(f"mode must be full or one-step, not {mode!r}", option="mode")
+    if not isinstance(count, int) or count < 1:
+        raise OptionError(f"num_outputs must be at least 1, not {count}", option="num_outputs")
+    if length is not None and length < 0:
+        raise OptionError(f"length must be 0 or more, not {length}", option="length")
+    notes, source = resolve_primer(model, primer, song_name)
+    codec, predictor = model.codec, model.predictor
+    try:
+        primer_classes = codec.classes(notes, "primer")
+    except MelodynetError as exc:
+        raise OptionError(exc.message, option="primer") from None
+    reference = source or pick_song(model.songs, song_name)
+    if length is None:
+        length = len(reference) - len(notes)
+        if length <= 0:
+            raise OptionError(
+                f"the primer is as long as {reference.name}; say how many notes to add with length",
+                option="length",
+            )
+
+    if mode == "one-step":
+        if source is None:
+            raise OptionError(
+                "mode one-step feeds the training song's true notes, so the primer must be a "
+                "count or the opening notes of a training song",
+                option="mode",
+            )
+        if sampling is not None and not sampling.greedy:
+            raise OptionError(
+                "temperature, top_k and top_p apply to mode full", option="temperature"
+            )
+        if len(notes) + length > len(source):
+            raise OptionError(
+                f"mode one-step: {source.name} has {len(source)} notes, so at most "
+                f"{len(source) - len(notes)} can follow a {len(notes)}-note primer",
+                option="mode",
+            )
+        truth = codec.classes(source.notes[: len(notes) + length], source.path)
+        streams = np.repeat(predictor.one_step(truth, start=len(notes))[None], count, axis=0)
+    elif beam is not None:
+        if count != 1 or (sampling is not None and not sampling.greedy):
+            raise OptionError(
+                "beam_size finds the one likeliest melody; it does not "
+                "combine with num_outputs or sampling",
+                option="beam_size",
+            )
+        streams = predictor.beam_search(primer_classes, length, beam)[None]
+    else:
+        streams = predictor.continue_song(primer_classes, length, count, sampling)
+
+    base = source or reference
+    if source is not None:
+        truth = codec.classes(source.notes[len(notes) : len(notes) + length], source.path)
+    results = []
+    for predicted in streams:
+        extra = {"primer": str(len(notes))}
+        if source is not None:
+            extra.update(
+                reference=source.name,
+                compared=str(len(truth)),
+                matches=str(matches(np.asarray(predicted), truth)),
+            )
+        results.append(
+            Song(
+                notes=notes + codec.notes(predicted),
+                title=f"{base.title or base.name} (melodynet {model.meta.model})",
+                tempo=base.tempo,
+                time_signature=base.time_signature,
+                key=base.key,
+                source=f"generated by melodynet from {model.directory or 'a model in memory'}",
+                extra=extra,
+            )
+        )
+    return results

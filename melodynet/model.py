@@ -1,0 +1,199 @@
+"""A trained model ready to use: bundle metadata, codec and Keras network together.
+
+``Model`` is what ``melodynet.train`` returns and ``melodynet.load`` reads back: it
+generates, evaluates, reports and saves. TensorFlow is imported when a bundle is loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from melodynet import bundle
+from melodynet.codec import Codec
+from melodynet.errors import BundleError, MelodynetError
+from melodynet.hookspecs import EncodingSpec, ModelConfig, ModelSpec, WriteOptions
+from melodynet.plugins import registry
+from melodynet.songs.song import Song
+
+
+@dataclass(eq=False)
+class Model:
+    """A trained melody model."""
+
+    directory: Path | None
+    """Where the bundle lives; None for a model trained in memory and not saved yet."""
+    meta: bundle.BundleMeta
+    """The bundle metadata: model, encoding, vocabulary, songs, options, history, metrics."""
+    spec: ModelSpec
+    config: ModelConfig
+    codec: Codec
+    network: Any
+    """The Keras model."""
+    state: Any = None
+    """The training Snapshot, when loaded to resume or just trained."""
+
+    def __repr__(self) -> str:
+        where = self.directory or "in memory"
+        songs = len(self.meta.songs)
+        return (
+            f"<melodynet.Model {self.meta.model} ({self.meta.encoding}, window "
+            f"{self.meta.window}) on {songs} song{'s' * (songs != 1)}, {where}>"
+        )
+
+    @functools.cached_property
+    def predictor(self):
+        from melodynet.generation.predict import Predictor
+
+        return Predictor(self.spec, self.config, self.codec, self.network)
+
+    @functools.cached_property
+    def songs(self) -> list[Song]:
+        """The training songs (held-out songs are in ``heldout_songs``)."""
+        return self.meta.song_objects()
+
+    @property
+    def heldout_songs(self) -> list[Song]:
+        return [Song.from_json(s) for s in self.meta.validation_songs]
+
+    def generate(
+        self,
+        primer: int | str | Path | Song | None = 4,
+        *,
+        length: int | None = None,
+        mode: str = "full",
+        song: str | None = None,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        beam_size: int | None = None,
+        num_outputs: int = 1,
+        random_seed: int = 0,
+    ) -> Song | list[Song]:
+        """Continue ``primer`` and return the melody (a list of ``num_outputs`` melodies
+        when more than one), primer included.
+
+        ``primer``: a count of leading notes of the training song (``song`` names which;
+        default the first), tinyNotation text, a Song or a path to a song file. ``length``:
+        notes to add (default: the rest of the training song). ``mode="one-step"`` feeds
+        the song's true notes instead of the model's own. Greedy unless ``temperature``,
+        ``top_k`` or ``top_p`` ask for sampling (``random_seed`` makes it repeatable);
+        ``beam_size`` searches for the likeliest whole melody. When the primer opens a
+        training song, ``song.extra`` says how many notes match it (``matches`` of
+        ``compared``).
+        """
+        from melodynet.generation.generate import generate_songs
+        from melodynet.generation.sampling import Sampling
+
+        if (top_k is not None or top_p is not None) and temperature is None:
+            temperature = 1.0
+        sampling = Sampling(temperature, top_k, top_p, random_seed)
+        songs = generate_songs(self, primer, length, mode, song, num_outputs, sampling, beam_size)
+        return songs[0] if num_outputs == 1 else songs
+
+    def evaluate(self, *, stats: int = 0) -> dict[str, Any]:
+        """One-step accuracy and full-song matches on every training song; on held-out
+        songs, NLL per note and accuracies against two baselines; with ``stats`` N, the
+        musical statistics of N sampled melodies against the training songs."""
+        from melodynet.evaluation.scores import evaluate
+
+        return evaluate(self, stats)
+
+    def save(self, path: str | Path, *, replace: bool = True) -> Path:
+        """Write the bundle to directory ``path`` (whole, or not at all) and make it the
+        latest bundle; ``replace=False`` refuses to overwrite one."""
+        path = Path(path)
+        bundle.save(path, self.network, self.meta, replace=replace, state=self.state)
+        self.directory = path
+        return path
+
+    def report(
+        self,
+        path: str | Path,
+        *,
+        primer: int | str | None = None,
+        length: int | None = None,
+        mode: str = "full",
+        songs: list[str] | None = None,
+        tempo: float | None = None,
+        instrument: int = 0,
+    ) -> list[Song]:
+        """Write a self-contained HTML report (scores, curves, engraved and playable
+        comparisons of each training song with its generated version) to ``path``;
+        returns the generated melodies."""
+        from melodynet.render.report import write_report
+
+        return write_report(
+            self, Path(path), primer, length, mode, songs, WriteOptions(tempo, instrument)
+        )
+
+
+def _plugin_spec(meta: bundle.BundleMeta, directory: Path) -> tuple[ModelSpec, EncodingSpec]:
+    reg = registry()
+    try:
+        spec = reg.model(meta.model)
+    except MelodynetError:
+        dist = meta.model_distribution
+        hint = f"; install it: pip install {dist}" if dist and dist != "melodynet" else ""
+        raise BundleError(
+            f"{directory}: model {meta.model!r} comes from plugin {meta.model_plugin!r} "
+            f"(distribution {dist or 'unknown'}), which is not installed{hint}"
+        ) from None
+    try:
+        encoding = reg.encoding(meta.encoding)
+    except MelodynetError:
+        raise BundleError(f"{directory}: encoding {meta.encoding!r} is not installed") from None
+    return spec, encoding
+
+
+def bundle_dir(path: str | Path | None = None) -> Path:
+    """The bundle ``path`` names, checked without TensorFlow; None: the latest trained."""
+    directory = Path(path) if path is not None else bundle.latest()
+    bundle.read_meta(directory)
+    return directory
+
+
+def load(path: str | Path | None = None) -> Model:
+    """The model saved in bundle directory ``path`` (None: the most recently trained)."""
+    directory = bundle_dir(path)
+    meta = bundle.read_meta(directory)
+    spec, encoding = _plugin_spec(meta, directory)
+    if list(meta.vocabulary) != list(encoding.heads):
+        raise BundleError(
+            f"{directory}: vocabulary heads {list(meta.vocabulary)} do not match encoding "
+            f"{encoding.name!r} ({list(encoding.heads)})"
+        )
+    codec = Codec(encoding, meta.vocabulary)
+    network = bundle.load_model(directory, spec.custom_objects() if spec.custom_objects else None)
+    for head, size in zip(codec.heads, codec.sizes, strict=True):
+        out = network.output.get(head) if isinstance(network.output, dict) else None
+        if out is None or out.shape[-1] != size:
+            raise BundleError(
+                f"{directory}: the model's {head!r} output does not match the vocabulary "
+                f"({size} labels)"
+            )
+    config = ModelConfig(window=meta.window, units=meta.units, options=meta.model_options)
+    return Model(directory, meta, spec, config, codec, network)
+
+
+def load_for_resume(directory: Path) -> Model:
+    """The bundle with its training state: weights, optimizer variables, position."""
+    from melodynet.training.loop import Snapshot
+
+    model = load(directory)
+    meta = model.meta
+    if not meta.options:
+        raise BundleError(f"{directory}: the bundle does not record its training options")
+    step, partial, optimizer = bundle.read_state(directory)
+    model.state = Snapshot(
+        meta.epochs_run,
+        step,
+        model.network.get_weights(),
+        optimizer,
+        meta.history,
+        partial,
+        meta.metrics.get("best_epoch", 0),
+    )
+    return model

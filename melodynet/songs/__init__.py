@@ -1,0 +1,1 @@
+"""Songs and notes, and everything that reads, writes, caches and prepares them."""

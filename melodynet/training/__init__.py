@@ -1,0 +1,1 @@
+"""Training: options, data, the loop, and `melodynet.train` around them."""

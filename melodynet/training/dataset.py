@@ -1,0 +1,303 @@
+"""Training data: encoded songs kept on disk and streamed through tf.data in batches.
+
+A corpus is encoded once into a store, two ``.npy`` files (every note's class indices, and
+where each song starts) in the cache, keyed by the vocabulary and the notes, so a second
+run over the same songs reads it back. Training memory-maps the store and reads it through
+one tf.data pipeline for the whole run: each epoch visits the examples in an order drawn
+from (seed, epoch) alone, and each batch is gathered from the map when it is needed. Only a
+few batches live in memory, however large the corpus; what grows with it is a few
+numbers per song (where it starts, the epoch's song order), and the store's pages, which
+the OS can drop.
+
+Every batch is (x, y, loss_weight, score_weight, batch_weight), all from class indices
+(features are made from them inside the compiled step):
+
+- window models: x (B, window, heads), y (B, heads), weights (B,);
+- sequence models: x (B, T, heads) padded with -1 (no feature: masked), y (B, T, heads),
+  weights (B, T) with padding at 0; ``score_weight`` also leaves out targets inside the
+  first window, so scores count the same notes for every model.
+
+``batch_weight`` repeats, for every example, the loss weight of its whole batch, so
+replicas that each see part of a batch can scale their gradients to the batch mean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from melodynet.atomic import atomic_dir
+from melodynet.codec import Codec
+from melodynet.errors import MelodynetError
+from melodynet.songs.song import Song
+
+FORMAT = 1
+SORT_BATCHES = 32
+"""Sequence models: songs are sorted by length within runs of this many batches."""
+EVAL_BATCH = {False: 2048, True: 64}
+"""Examples per batch when measuring (window models, sequence models)."""
+
+
+@dataclass
+class Store:
+    """Encoded songs: ``classes`` (notes, heads) and ``offsets`` (songs + 1,), usually
+    memory-mapped from ``directory``."""
+
+    classes: np.ndarray
+    offsets: np.ndarray
+    directory: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def song(self, index: int) -> np.ndarray:
+        return np.asarray(self.classes[self.offsets[index] : self.offsets[index + 1]])
+
+    def songs(self):
+        for i in range(len(self)):
+            yield self.song(i)
+
+
+def store_key(codec: Codec, songs: Sequence[Song]) -> str:
+    digest = hashlib.sha256(json.dumps([FORMAT, codec.spec.name, codec.vocabulary]).encode())
+    for song in songs:
+        digest.update(" ".join(n.key for n in song.notes).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def encode(codec: Codec, songs: Sequence[Song], cache: Path | None = None) -> Store:
+    """The songs' store: read from ``cache`` when it is there, else written there (or, with
+    no cache or one that cannot be written, kept in memory)."""
+    if cache is not None:
+        directory = Path(cache) / "encoded" / store_key(codec, songs)
+        with contextlib.suppress(OSError, ValueError):
+            return _open(directory, len(songs), len(codec.heads))
+        # A cache that cannot be written costs only speed (the songs stay in memory); a
+        # note outside the vocabulary fails again below, with its message.
+        with contextlib.suppress(OSError, ValueError, MelodynetError):
+            with atomic_dir(directory, replace=True) as tmp:
+                _write(codec, songs, tmp)
+            return _open(directory, len(songs), len(codec.heads))
+    classes = [np.zeros((0, len(codec.heads)), dtype=np.int32)]
+    classes += [codec.classes(s.notes, s.path or s.name) for s in songs]
+    return Store(np.concatenate(classes), _offsets(songs))
+
+
+def _offsets(songs: Sequence[Song]) -> np.ndarray:
+    offsets = np.zeros(len(songs) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(s) for s in songs])
+    return offsets
+
+
+def _write(codec: Codec, songs: Sequence[Song], directory: Path) -> None:
+    """One song at a time into a memory map: nothing corpus-sized is built in memory."""
+    offsets = _offsets(songs)
+    classes = np.lib.format.open_memmap(
+        directory / "classes.npy", "w+", np.int32, (int(offsets[-1]), len(codec.heads))
+    )
+    for i, song in enumerate(songs):
+        classes[offsets[i] : offsets[i + 1]] = codec.classes(song.notes, song.path or song.name)
+    classes.flush()
+    del classes
+    np.save(directory / "offsets.npy", offsets)
+
+
+def _open(directory: Path, songs: int, heads: int) -> Store:
+    offsets = np.load(directory / "offsets.npy")
+    classes = np.load(directory / "classes.npy", mmap_mode="r")
+    if offsets.shape != (songs + 1,) or classes.shape != (offsets[-1], heads):
+        raise ValueError(f"{directory}: not the store of these songs")
+    return Store(classes, offsets, directory)
+
+
+def song_order(store: Store, batch: int, seed: int, epoch: int, shuffle: bool = True):
+    """Sequence models: the songs of one epoch, in an order from (seed, epoch) alone.
+
+    Songs are sorted by length within runs of ``SORT_BATCHES`` batches, cut into batches
+    and the full batches shuffled (the short one stays last), so a batch pads its songs to
+    little more than their own length.
+    """
+    n = len(store)
+    if not shuffle:
+        return np.arange(n)
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(n)
+    if n <= batch:
+        return order
+    lengths = store.lengths
+    run = batch * SORT_BATCHES
+    for begin in range(0, n, run):
+        piece = order[begin : begin + run]
+        order[begin : begin + run] = piece[np.argsort(lengths[piece], kind="stable")]
+    full = n // batch
+    batches = order[: full * batch].reshape(full, batch)[rng.permutation(full)]
+    return np.concatenate([batches.reshape(-1), order[full * batch :]])
+
+
+def batches(
+    store: Store,
+    window: int,
+    sequence: bool,
+    batch: int,
+    seed: int = 0,
+    epochs: Sequence[int] = (0,),
+    shuffle: bool = True,
+    skip: int = 0,
+    replicas: int = 1,
+):
+    """The tf.data dataset of the batches of ``epochs``, one epoch after the other, from
+    batch ``skip`` of the first on. Built once for a whole run (building costs more than
+    a small epoch); each batch is read from the store by one call into numpy.
+
+    Window models visit every window once per epoch in a random permutation that
+    ``index_shuffle`` computes window by window from (seed, epoch): a full shuffle that
+    holds nothing in memory. Sequence models take their songs in ``song_order``.
+
+    Under a strategy with ``replicas``, a last batch smaller than that is padded with
+    weightless copies of its last example: every replica must get one (an empty batch
+    breaks Keras' LSTM and stalls the other workers).
+    """
+    from melodynet.tfenv import tensorflow
+
+    tf = tensorflow()
+    heads = store.classes.shape[1]
+    offsets, lengths = store.offsets, store.lengths
+    types = (tf.int32, tf.int32, tf.float32, tf.float32)
+
+    if sequence:
+
+        def order(epoch):
+            return song_order(store, batch, seed, int(epoch), shuffle)
+
+        def read(indices):
+            songs = [store.song(int(i)) for i in indices]
+            longest = max(len(s) for s in songs) - 1
+            x = np.full((len(songs), longest, heads), -1, dtype=np.int32)  # -1: masked
+            y = np.zeros_like(x)
+            loss_weight = np.zeros((len(songs), longest), dtype=np.float32)
+            for row, song in enumerate(songs):
+                x[row, : len(song) - 1], y[row, : len(song) - 1] = song[:-1], song[1:]
+                loss_weight[row, : len(song) - 1] = 1.0
+            score_weight = loss_weight.copy()
+            score_weight[:, : window - 1] = 0.0
+            return x, y, loss_weight, score_weight
+
+        def epoch_batches(epoch):
+            songs = tf.numpy_function(order, [epoch], tf.int64, stateful=False)
+            return tf.data.Dataset.from_tensor_slices(songs).batch(batch)
+
+    else:
+        # Window k is window k - first[s] of the song s with first[s] <= k < first[s + 1].
+        first = np.concatenate([[0], np.cumsum(lengths - window)])
+        total = int(first[-1])
+
+        def read(indices):
+            song = np.searchsorted(first, indices, side="right") - 1
+            start = offsets[song] + indices - first[song]
+            notes = np.asarray(store.classes[start[:, None] + np.arange(window + 1)])
+            ones = np.ones(len(indices), dtype=np.float32)
+            return notes[:, :window], notes[:, window], ones, ones
+
+        def epoch_batches(epoch):
+            data = tf.data.Dataset.range(total).batch(batch)
+            if not shuffle:
+                return data
+            key = tf.stack([tf.constant(seed, tf.int64), epoch])
+            return data.map(
+                lambda i: tf.random.experimental.index_shuffle(
+                    i, key, tf.constant(total - 1, tf.int64)
+                )
+            )
+
+    def load(indices):
+        x, y, loss_weight, score_weight = tf.numpy_function(read, [indices], types, stateful=False)
+        rank = 2 if sequence else 1
+        x = tf.ensure_shape(x, [None] * rank + ([heads] if sequence else [window, heads]))
+        y = tf.ensure_shape(y, [None] * rank + [heads])
+        loss_weight = tf.ensure_shape(loss_weight, [None] * rank)
+        score_weight = tf.ensure_shape(score_weight, [None] * rank)
+        return weigh(x, y, loss_weight, score_weight)
+
+    def weigh(x, y, loss_weight, score_weight):
+        rows = tf.shape(x)[0]
+        batch_weight = tf.fill([rows], tf.reduce_sum(loss_weight))
+        if replicas > 1:
+            keep = tf.range(tf.maximum(rows, replicas))
+            source = tf.minimum(keep, rows - 1)
+            real = tf.cast(keep < rows, tf.float32)
+            real = tf.reshape(real, [-1] + [1] * (len(loss_weight.shape) - 1))
+            x, y, batch_weight = (tf.gather(t, source) for t in (x, y, batch_weight))
+            loss_weight = tf.gather(loss_weight, source) * real
+            score_weight = tf.gather(score_weight, source) * real
+        return x, y, loss_weight, score_weight, batch_weight
+
+    epochs = tf.data.Dataset.from_tensor_slices(np.asarray(epochs, dtype=np.int64))
+    return epochs.flat_map(epoch_batches).skip(skip).map(load).prefetch(2)
+
+
+def eval_batches(store: Store, window: int, sequence: bool):
+    """Every example once, in store order, in large batches: for measuring, not training."""
+    return batches(store, window, sequence, EVAL_BATCH[sequence], shuffle=False)
+
+
+def steps(store: Store, window: int, sequence: bool, batch: int) -> int:
+    examples = len(store) if sequence else int((store.lengths - window).sum())
+    return -(-examples // batch)
+
+
+def ceiling(songs, window: int, whole_history: bool = False) -> float:
+    """Best one-step accuracy reachable by a model that sees ``window`` notes, or
+    (``whole_history``) everything before the note; scored from note ``window`` on.
+
+    Contexts followed by different notes in different places can only be right as often
+    as their most common continuation. Each context is named by a 64-bit hash, so counting
+    takes a few numpy arrays of one number per note, not a Python object per context.
+    """
+    keys, nexts = [], []
+    for classes in songs:
+        rows = _row_ids(np.asarray(classes))
+        if len(rows) <= window:
+            continue
+        if whole_history:
+            prefix, history = np.empty(len(rows), dtype=np.uint64), 0
+            for t, row in enumerate(rows.tolist()):
+                prefix[t] = history
+                history = (history * _HASH + row + 1) & _MASK
+            keys.append(prefix[window:])
+        else:
+            contexts = np.lib.stride_tricks.sliding_window_view(rows, window)[:-1]
+            keys.append(contexts.astype(np.uint64) @ _powers(window))
+        nexts.append(rows[window:])
+    if not keys:
+        return 0.0
+    pairs = np.stack([np.concatenate(keys).view(np.int64), np.concatenate(nexts)], axis=1)
+    unique, counts = np.unique(pairs, axis=0, return_counts=True)
+    starts = np.flatnonzero(np.r_[True, unique[1:, 0] != unique[:-1, 0]])
+    return float(np.maximum.reduceat(counts, starts).sum() / len(pairs))
+
+
+_HASH = 0x9E3779B97F4A7C15  # odd, so multiplying by it mixes without losing bits
+_MASK = (1 << 64) - 1
+
+
+def _powers(window: int) -> np.ndarray:
+    with np.errstate(over="ignore"):  # wrapping arithmetic modulo 2**64 is the point
+        return np.cumprod(np.full(window, _HASH, dtype=np.uint64))[::-1].copy()
+
+
+def _row_ids(classes: np.ndarray) -> np.ndarray:
+    """One int64 per note: its class in every head (each below 2**20) side by side."""
+    assert classes.ndim == 2 and classes.shape[1] <= 3 and (classes < 1 << 20).all()
+    shifts = np.arange(classes.shape[1], dtype=np.int64) * 20
+    return (classes.astype(np.int64) << shifts).sum(axis=1)
