@@ -38,6 +38,7 @@ from melodynet.hookspecs import (
     EncodingSpec,
     ModelConfig,
     ModelSpec,
+    Param,
     ReaderSpec,
     ReadOptions,
     WriteOptions,
@@ -48,6 +49,7 @@ from melodynet.songs.song import Note, Song
 
 if TYPE_CHECKING:
     from melodynet.model import Model, load
+    from melodynet.network import describe_model
     from melodynet.songs.files import read
     from melodynet.training.run import Progress, train
 
@@ -60,6 +62,7 @@ _LAZY = {
     "train": "melodynet.training.run",
     "Progress": "melodynet.training.run",
     "load": "melodynet.model",
+    "describe_model": "melodynet.network",
     "Model": "melodynet.model",
 }
 
@@ -90,6 +93,7 @@ __all__ = [
     "ModelSpec",
     "Note",
     "OptionError",
+    "Param",
     "OutputError",
     "PluginWarning",
     "Progress",
@@ -101,6 +105,7 @@ __all__ = [
     "WriteOptions",
     "WriterSpec",
     "__version__",
+    "describe_model",
     "hookimpl",
     "load",
     "read",

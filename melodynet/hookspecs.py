@@ -42,7 +42,36 @@ class ModelConfig:
     """Sequence models only: build the note-by-note generator, whose recurrent layers
     must be ``stateful=True`` (the input then has a fixed batch size and one time step)."""
     options: dict[str, Any] = field(default_factory=dict)
-    """Model-specific options, saved with the bundle."""
+    """The model's parameters (``ModelSpec.params``), every one with its value (the
+    user's, else the default), saved with the bundle. Bundles of models that declare
+    none may carry other options here."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A model hyperparameter a user can set: ``--param NAME=VALUE`` on the command line,
+    ``params={NAME: VALUE}`` in ``melodynet.train``.
+
+    melodynet checks values before anything is trained (and before TensorFlow is
+    imported), fills in the default for what is not given, passes them to ``build`` as
+    ``config.options[name]``, saves them with the bundle and shows them in ``evaluate``,
+    ``report`` and ``melodynet models --describe``.
+    """
+
+    name: str
+    """Lower-case words joined by '-' (``recurrent-dropout``); Python callers may write
+    underscores."""
+    type: str
+    """``"int"``, ``"float"``, ``"bool"`` or ``"choice"``."""
+    default: Any
+    help: str = ""
+    """One line: what it changes."""
+    low: float | None = None
+    """Smallest allowed value (int and float), if bounded."""
+    high: float | None = None
+    """Largest allowed value (int and float), if bounded."""
+    choices: tuple[Any, ...] = ()
+    """The allowed values of a ``"choice"``."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,9 @@ class ModelSpec:
     ``custom_objects()``, if given, returns the model's own Keras classes by
     name (``{"MyLayer": MyLayer}``); melodynet calls it only when it loads a
     bundle, so the plugin need not import Keras until then.
+
+    ``params`` declares the hyperparameters users may set (see ``Param``); ``build``
+    finds their values in ``config.options``. A model that declares none takes none.
     """
 
     name: str
@@ -69,6 +101,7 @@ class ModelSpec:
     description: str = ""
     aliases: tuple[str, ...] = ()
     custom_objects: Callable[[], dict[str, Any]] | None = None
+    params: tuple[Param, ...] = ()
 
 
 @dataclass(frozen=True)

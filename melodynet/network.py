@@ -70,3 +70,77 @@ def reset_states(model) -> None:
     for layer in recurrent_layers(model):
         if layer.stateful:
             layer.reset_state()
+
+
+def describe_model(
+    name: str,
+    *,
+    params: dict | None = None,
+    encoding: str = "single",
+    window: int = 4,
+    units: int = 128,
+    classes: int = 32,
+) -> dict:
+    """What model ``name`` builds with these settings, before any training: its
+    description, parameters (declared and resolved), and the Keras network's layers with
+    output shapes and parameter counts, for an example vocabulary of ``classes`` labels per
+    encoding head. ``summary`` is Keras's own table."""
+    from melodynet.errors import ModelError, OptionError
+    from melodynet.params import describe_allowed, resolve
+    from melodynet.plugins import registry
+    from melodynet.training.options import check_whole
+
+    for option, value in (("window", window), ("units", units), ("classes", classes)):
+        check_whole(option, value)
+    reg = registry()
+    try:
+        spec, coding = reg.model(name), reg.encoding(encoding)
+    except OptionError:
+        raise
+    except Exception as exc:
+        raise ModelError(str(exc)) from None
+    values = resolve(spec, params)
+    codec = Codec(coding, {head: [f"{head}-{i}" for i in range(classes)] for head in coding.heads})
+    model = build(spec, ModelConfig(window=window, units=units, options=values), codec)
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=120)
+    return {
+        "model": spec.name,
+        "description": spec.description,
+        "sequence": spec.sequence,
+        "plugin": reg.model_plugin(spec.name).name,
+        "encoding": coding.name,
+        "window": window,
+        "units": units,
+        "example_vocabulary": {head: classes for head in coding.heads},
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "default": p.default,
+                "value": values[p.name],
+                "allowed": describe_allowed(p),
+                "help": p.help,
+            }
+            for p in spec.params
+        ],
+        "layers": [
+            {
+                "name": layer.name,
+                "class": type(layer).__name__,
+                "output_shape": _shape(layer),
+                "params": layer.count_params(),
+            }
+            for layer in model.layers
+        ],
+        "total_params": model.count_params(),
+        "trainable_params": int(sum(int(w.numpy().size) for w in model.trainable_weights)),
+        "summary": "\n".join(lines),
+    }
+
+
+def _shape(layer) -> list:
+    output = layer.output
+    outputs = list(output.values()) if isinstance(output, dict) else [output]
+    shapes = [[None if d is None else int(d) for d in o.shape] for o in outputs]
+    return shapes[0] if len(shapes) == 1 else shapes

@@ -242,6 +242,10 @@ def _add(registry: Registry, table: str, kind: str, spec: Any, plugin: str) -> N
     }[table]
     if not isinstance(spec, expected):
         raise TypeError(f"register expects a {expected.__name__}, got {type(spec).__name__}")
+    if table == "models":
+        from melodynet.params import check_declarations
+
+        check_declarations(spec.params)
     entries: dict[str, Provided] = getattr(registry, table)
     aliases = registry.aliases.setdefault(table, {})
     if table in ("models", "encodings"):

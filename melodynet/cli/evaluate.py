@@ -31,6 +31,11 @@ def evaluate(model_dir, as_json, stats) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=1))
         return
+    settings = ", ".join(f"{k}={v}" for k, v in report["params"].items())
+    click.echo(
+        f"{report['model']} ({report['encoding']} encoding, window {report['window']}, "
+        f"{report['units']} units{'; ' + settings if settings else ''})"
+    )
     scores = report["songs"]
     for s in scores:
         click.echo(

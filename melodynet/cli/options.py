@@ -48,3 +48,13 @@ def load_model(model_dir: Path | None):
 def numbered(path: Path, index: int, count: int) -> Path:
     """song.mid, or song-1.mid, song-2.mid ... when several melodies are written."""
     return path if count == 1 else path.with_name(f"{path.stem}-{index + 1}{path.suffix}")
+
+
+param_option = click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A model parameter (see `melodynet models --describe MODEL`); repeat for several.",
+)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from melodynet.cli.errors import Command
-from melodynet.cli.options import part_option
+from melodynet.cli.options import param_option, part_option
 from melodynet.training.options import DEFAULT_PATIENCE, STRATEGIES
 
 
@@ -37,6 +37,7 @@ from melodynet.training.options import DEFAULT_PATIENCE, STRATEGIES
 )
 @click.option("--learning-rate", default=0.003, show_default=True, help="Adam learning rate.")
 @click.option("--units", default=128, show_default=True, help="Width of the main layers.")
+@param_option
 @click.option(
     "--random-seed",
     default=0,
@@ -135,6 +136,7 @@ def train(songs, model_name, out_dir, force, resume, epochs, plot, **options) ->
     from melodynet import bundle
     from melodynet.cli import info
     from melodynet.errors import MelodynetError, OptionError, TrainingInterrupted
+    from melodynet.params import parse_assignments, resolve
     from melodynet.plugins import registry
     from melodynet.render.curves import check_path, write_curves
     from melodynet.training.options import TrainOptions
@@ -150,6 +152,8 @@ def train(songs, model_name, out_dir, force, resume, epochs, plot, **options) ->
             raise OptionError(
                 "resume continues a bundle with its own songs; give no SONGS", option="resume"
             )
+        if options["params"]:
+            raise OptionError("param: a resumed bundle keeps its own parameters", option="param")
         target, read = resume, []
         run.update(resume=resume, epochs=epochs)
     else:
@@ -157,8 +161,10 @@ def train(songs, model_name, out_dir, force, resume, epochs, plot, **options) ->
             raise MelodynetError("give at least one SONG to train on (or --resume DIR)")
         reading = {k: options.pop(k) for k in ("part", "strict", "jobs", "transpose", "quantize")}
         options["epochs"] = epochs or 500
+        options["params"] = resolve(
+            registry().model(model_name), parse_assignments(options["params"])
+        )
         TrainOptions(model=model_name, **options)  # check every value before reading songs
-        registry().model(model_name)
         registry().encoding(options["encoding"])
         read = melodynet.read(
             songs,

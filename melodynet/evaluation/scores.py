@@ -97,6 +97,8 @@ def evaluate(model, stats: int = 0) -> dict:
         "model": model.meta.model,
         "encoding": model.meta.encoding,
         "window": model.meta.window,
+        "units": model.meta.units,
+        "params": dict(model.meta.model_options),
         "songs": [s.to_json() for s in score_all(model)],
     }
     held = model.heldout_songs

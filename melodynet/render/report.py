@@ -200,6 +200,10 @@ def _facts(model, options: WriteOptions) -> list[tuple[str, str]]:
             "model",
             f"{meta.model} ({meta.encoding} encoding, window {meta.window}, {meta.units} units)",
         ),
+        (
+            "parameters",
+            ", ".join(f"{k}={v}" for k, v in meta.model_options.items()) or "none declared",
+        ),
         ("bundle", str(model.directory or "in memory")),
         ("trained on", ", ".join(f"{s.name} ({len(s)} notes)" for s in model.songs)),
         (

@@ -57,7 +57,7 @@ def learn(
 
     seed_everything(options.random_seed)
     strategy = make_strategy(options.strategy)
-    config = ModelConfig(window=options.window, units=options.units)
+    config = ModelConfig(window=options.window, units=options.units, options=dict(options.params))
     codec = resume.codec if resume else Codec.fit(encoding, [*fitted, *held_out])
     with strategy.scope() if strategy else contextlib.nullcontext():
         model = network.build(spec, config, codec)
@@ -85,6 +85,7 @@ def learn(
             batch_size=options.batch_size,
             learning_rate=options.learning_rate,
             options=options.to_json(),
+            model_options=dict(options.params),
             status=status,
             history=history,
             metrics={

@@ -98,6 +98,7 @@ class Trainer:
             self.optimizer = keras.optimizers.Adam(options.learning_rate)
             self.optimizer.build(model.trainable_variables)
         sizes, heads = codec.sizes, codec.heads
+        replicas = strategy.num_replicas_in_sync if strategy else 1
 
         def features(classes):
             return network.features(classes, sizes)
@@ -121,11 +122,14 @@ class Trainer:
         def step(x, y, loss_weight, score_weight, batch_weight):
             """One optimizer step. ``batch_weight`` (per example) is the loss weight of the
             whole global batch, so replicas that each see part of it scale their gradients
-            to add up to the gradient of the batch mean."""
+            to add up to the gradient of the batch mean. Weight penalties (a model's ``l2``)
+            are added once per global batch."""
             with tf.GradientTape() as tape:
                 outputs = model(features(x), training=True)
                 loss_sum, _, _, weight = scores(outputs, y, loss_weight)
                 loss = loss_sum / tf.maximum(tf.reduce_max(batch_weight), 1.0)
+                if model.losses:
+                    loss += tf.add_n(model.losses) / replicas
             grads = tape.gradient(loss, model.trainable_variables)
             self.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
             _, hits, _, total = scores(outputs, y, score_weight)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from melodynet.errors import OptionError
@@ -36,6 +36,9 @@ class TrainOptions:
     strategy: str = "none"
     augment: int = 0
     """Also train on every training song transposed by -augment..+augment semitones."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The model's parameters (``ModelSpec.params``), checked against its declarations
+    by ``melodynet.train``."""
 
     def __post_init__(self) -> None:
         for name in ("window", "units", "epochs", "batch_size"):
@@ -63,6 +66,8 @@ class TrainOptions:
                 else f"validation_split must be a fraction, not {split!r}",
                 option="validation_split",
             )
+        if not isinstance(self.params, dict):
+            raise OptionError(f"params must be a dict of NAME: VALUE, not {self.params!r}", "param")
         if self.strategy not in STRATEGIES:
             raise OptionError(
                 f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}",

@@ -24,6 +24,7 @@ from melodynet.errors import (
     TrainingInterrupted,
     warn,
 )
+from melodynet.params import resolve
 from melodynet.songs.song import Song
 from melodynet.training.options import TrainOptions, check_whole
 
@@ -108,12 +109,10 @@ def prepare_songs(
     """The songs to train on: sources read (too-short tunes skipped), quantised and
     transposed; what was skipped and why is reported as warnings, as ``read`` does."""
     from melodynet.songs import preprocess
-    from melodynet.songs.corpus import collect
+    from melodynet.songs.files import read
 
-    say = warn
     how = preprocess.parse_transpose(transpose) if transpose is not None else None
     grid = preprocess.parse_grid(quantize) if quantize is not None else None
-    check_whole("jobs", jobs)
     if isinstance(songs, str | Path | Song):
         songs = [songs]
     if not songs:
@@ -121,12 +120,11 @@ def prepare_songs(
     given = [s for s in songs if isinstance(s, Song)]
     sources = [str(s) for s in songs if not isinstance(s, Song)]
     if sources:
-        read = collect(sources, part=part, strict=strict, window=window, say=say, jobs=jobs)
-        given += read.songs
+        given += read(sources, part=part, strict=strict, jobs=jobs, min_notes=window + 1)
     if grid is not None:
-        given = preprocess.quantize_all(given, grid, say=say, strict=strict)
+        given = preprocess.quantize_all(given, grid, say=warn, strict=strict)
     if how is not None:
-        given = preprocess.transpose_all(given, how, say=say, strict=strict)
+        given = preprocess.transpose_all(given, how, say=warn, strict=strict)
     return given
 
 
@@ -154,7 +152,9 @@ def train(
 
     ``options`` are ``TrainOptions`` fields: ``window``, ``epochs``, ``units``,
     ``batch_size``, ``learning_rate``, ``random_seed``, ``validation_split``,
-    ``patience``, ``augment``, ``stop_when_perfect``, ``strategy``. With ``out`` the
+    ``patience``, ``augment``, ``stop_when_perfect``, ``strategy``, and ``params``: the
+    model's own parameters (``{"layers": 2, "dropout": 0.1}``; see
+    ``melodynet.describe_model``). With ``out`` the
     bundle is written there, checkpointed as training goes (``checkpoint_every`` steps,
     else after each epoch), and Ctrl-C saves it as it stands and raises
     ``TrainingInterrupted``; ``resume=DIR`` continues such a bundle exactly (give no songs;
@@ -191,10 +191,11 @@ def train(
             raise OptionError(_unknown_option(exc, options), option="options") from None
         reg = registry()
         try:
-            reg.model(model)
+            spec = reg.model(model)
             reg.encoding(encoding)
         except MelodynetError as exc:
             raise ModelError(exc.message, option=exc.option) from None
+        train_options = replace(train_options, params=resolve(spec, train_options.params))
         target = Path(out) if out is not None else None
         if target is not None and target.exists() and not force:
             raise OptionError(

@@ -43,9 +43,17 @@ class CausalSelfAttentionBlock(layers.Layer):
     Each position attends only to itself and earlier positions.
     """
 
-    def __init__(self, heads: int = 4, ff_units: int = 256, dropout: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        heads: int = 4,
+        ff_units: int = 256,
+        dropout: float = 0.0,
+        key_dim: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.heads = int(heads)
+        self.key_dim = int(key_dim) if key_dim else None
         self.ff_units = int(ff_units)
         self.dropout = float(dropout)
         self.attention_norm = layers.LayerNormalization(name="attention_norm")
@@ -56,7 +64,10 @@ class CausalSelfAttentionBlock(layers.Layer):
     def build(self, input_shape):
         units = int(input_shape[-1])
         self.attention = layers.MultiHeadAttention(
-            self.heads, max(1, units // self.heads), dropout=self.dropout, name="attention"
+            self.heads,
+            self.key_dim or max(1, units // self.heads),
+            dropout=self.dropout,
+            name="attention",
         )
         self.ff_out = layers.Dense(units, name="ff_out")
         self.attention_norm.build(input_shape)
@@ -81,6 +92,7 @@ class CausalSelfAttentionBlock(layers.Layer):
             "heads": self.heads,
             "ff_units": self.ff_units,
             "dropout": self.dropout,
+            "key_dim": self.key_dim,
         }
 
 
