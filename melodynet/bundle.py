@@ -18,6 +18,8 @@ from melodynet.songs.song import Song
 MODEL_FILE = "model.keras"
 META_FILE = "melodynet.json"
 STATE_FILE = "training-state.npz"
+NUMPY_FILE = "network.npz"
+"""The network's weights for generating without TensorFlow (see generation.numpy_network)."""
 FORMAT = 1
 LATEST_FILE = "LATEST"
 
@@ -51,6 +53,9 @@ class BundleMeta:
     format: int = FORMAT
     created: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    network: dict[str, Any] = field(default_factory=dict)
+    """The network's layers for ``generation.numpy_network`` (weights in network.npz);
+    empty when it has layers numpy does not run (generation then uses Keras)."""
 
     def song_objects(self) -> list[Song]:
         return [Song.from_json(s) for s in self.songs]
@@ -67,11 +72,14 @@ def default_dir(songs: list[Song], model: str) -> Path:
     return models_dir() / f"{safe}-{model}"
 
 
-def save(directory: Path, model, meta: BundleMeta, replace: bool = False, state=None) -> None:
+def save(
+    directory: Path, model, meta: BundleMeta, replace: bool = False, state=None, exported=None
+) -> None:
     """Write the bundle whole (temporary directory, then rename) and point LATEST at it.
 
     ``state`` (a training Snapshot) adds what `train --resume` needs: the optimizer's
-    variables and the position in the epoch.
+    variables and the position in the epoch. ``exported`` (description, weights) is the
+    network for numpy, written beside the Keras model when given.
     """
     import keras
 
@@ -84,8 +92,12 @@ def save(directory: Path, model, meta: BundleMeta, replace: bool = False, state=
     meta.melodynet_version = __version__
     meta.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta.versions = {"keras": keras.__version__, "tensorflow": tf.__version__}
+    meta.network = {}
     with atomic_dir(directory, replace=replace) as tmp:
         model.save(tmp / MODEL_FILE)
+        if exported:
+            np.savez(tmp / NUMPY_FILE, **{f"w{i}": w for i, w in enumerate(exported[1])})
+            meta.network = {**exported[0], "model_sha256": _sha256(tmp / MODEL_FILE)}
         if state is not None:
             arrays = {f"optimizer_{i}": v for i, v in enumerate(state.optimizer)}
             np.savez(tmp / STATE_FILE, step=state.step, partial=np.asarray(state.partial), **arrays)
@@ -199,3 +211,39 @@ def load_model(directory: Path, custom_objects: dict[str, Any] | None = None):
         if "Lambda" in str(exc) and "safe" in str(exc):
             reason = "it holds a Lambda layer (arbitrary Python code), refused by Keras safe mode"
         raise BundleError(f"{path}: cannot load the model: {reason}") from exc
+
+
+def check_model_file(directory: Path) -> None:
+    """Refuse a damaged model.keras without loading it (it is a zip: check its CRCs)."""
+    import zipfile
+
+    path = Path(directory) / MODEL_FILE
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise BundleError(f"{path}: cannot load the model: {one_line(exc, 300)}") from exc
+    if bad is not None:
+        raise BundleError(f"{path}: cannot load the model: {bad} is damaged")
+
+
+def read_numpy_network(directory: Path, meta: BundleMeta):
+    """The bundle's network as a NumpyNetwork, or None when it has none, it is damaged or
+    it is not the network of the bundle's model.keras: then Keras runs the model."""
+    if not meta.network or meta.network.get("model_sha256") != _sha256(
+        Path(directory) / MODEL_FILE
+    ):
+        return None  # none, or model.keras was replaced since: trust only what Keras loads
+    from melodynet.generation.numpy_network import NumpyNetwork
+
+    try:
+        with np.load(Path(directory) / NUMPY_FILE) as arrays:
+            return NumpyNetwork.load(meta.network, arrays)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -30,10 +30,33 @@ class Model:
     spec: ModelSpec
     config: ModelConfig
     codec: Codec
-    network: Any
-    """The Keras model."""
+    keras_network: Any = None
+    """The Keras model, once loaded (``network`` loads it)."""
+    numpy_network: Any = None
+    """The network in numpy (generation.numpy_network), when it has one: generating needs
+    no TensorFlow then."""
     state: Any = None
     """The training Snapshot, when loaded to resume or just trained."""
+
+    @property
+    def network(self):
+        """The Keras model (loading a saved one imports TensorFlow)."""
+        if self.keras_network is None:
+            assert self.directory is not None, "a model in memory has its network"
+            self.keras_network = _load_keras(self.directory, self.spec, self.codec)
+        return self.keras_network
+
+    def exported(self):
+        """(description, weights) of the network for numpy, or None if it cannot be."""
+        from melodynet.generation.numpy_network import export
+
+        found = export(self.network, self.codec.heads)
+        self.numpy_network = None
+        if found is not None:
+            from melodynet.generation.numpy_network import NumpyNetwork
+
+            self.numpy_network = NumpyNetwork(*found)
+        return found
 
     def __repr__(self) -> str:
         where = self.directory or "in memory"
@@ -45,8 +68,13 @@ class Model:
 
     @functools.cached_property
     def predictor(self):
+        """Generation's engine: numpy when the network has a numpy form, else Keras."""
         from melodynet.generation.predict import Predictor
 
+        if self.numpy_network is None and self.keras_network is not None:
+            self.exported()  # just trained, or a bundle from before numpy networks
+        if self.numpy_network is not None:
+            return Predictor(self.spec, self.config, self.codec, numpy=self.numpy_network)
         return Predictor(self.spec, self.config, self.codec, self.network)
 
     @functools.cached_property
@@ -105,7 +133,14 @@ class Model:
         """Write the bundle to directory ``path`` (whole, or not at all) and make it the
         latest bundle; ``replace=False`` refuses to overwrite one."""
         path = Path(path)
-        bundle.save(path, self.network, self.meta, replace=replace, state=self.state)
+        bundle.save(
+            path,
+            self.network,
+            self.meta,
+            replace=replace,
+            state=self.state,
+            exported=self.exported(),
+        )
         self.directory = path
         return path
 
@@ -156,7 +191,10 @@ def bundle_dir(path: str | Path | None = None) -> Path:
 
 
 def load(path: str | Path | None = None) -> Model:
-    """The model saved in bundle directory ``path`` (None: the most recently trained)."""
+    """The model saved in bundle directory ``path`` (None: the most recently trained).
+
+    TensorFlow is imported only when the network has no numpy form (a plugin's own layers,
+    a bundle saved before numpy networks) or when ``Model.network`` is asked for."""
     directory = bundle_dir(path)
     meta = bundle.read_meta(directory)
     spec, encoding = _plugin_spec(meta, directory)
@@ -166,16 +204,30 @@ def load(path: str | Path | None = None) -> Model:
             f"{encoding.name!r} ({list(encoding.heads)})"
         )
     codec = Codec(encoding, meta.vocabulary)
+    config = ModelConfig(window=meta.window, units=meta.units, options=meta.model_options)
+    bundle.check_model_file(directory)
+    numpy_network = bundle.read_numpy_network(directory, meta)
+    if numpy_network is not None:
+        sizes = [numpy_network.w[h["weights"][1]].shape[-1] for h in numpy_network.heads]
+        _check_heads(directory, codec, dict(zip(codec.heads, sizes, strict=True)))
+        return Model(directory, meta, spec, config, codec, numpy_network=numpy_network)
+    return Model(directory, meta, spec, config, codec, _load_keras(directory, spec, codec))
+
+
+def _load_keras(directory: Path, spec: ModelSpec, codec: Codec):
     network = bundle.load_model(directory, spec.custom_objects() if spec.custom_objects else None)
+    outputs = network.output if isinstance(network.output, dict) else {}
+    _check_heads(directory, codec, {h: o.shape[-1] for h, o in outputs.items()})
+    return network
+
+
+def _check_heads(directory: Path, codec: Codec, sizes: dict[str, int]) -> None:
     for head, size in zip(codec.heads, codec.sizes, strict=True):
-        out = network.output.get(head) if isinstance(network.output, dict) else None
-        if out is None or out.shape[-1] != size:
+        if sizes.get(head) != size:
             raise BundleError(
                 f"{directory}: the model's {head!r} output does not match the vocabulary "
                 f"({size} labels)"
             )
-    config = ModelConfig(window=meta.window, units=meta.units, options=meta.model_options)
-    return Model(directory, meta, spec, config, codec, network)
 
 
 def load_for_resume(directory: Path) -> Model:

@@ -207,10 +207,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry, cli: click.Group | No
             kwargs = {"register": make_register(table, kind, impl.plugin_name)}
             _call(impl, kwargs, info)
     if cli is not None:
-        for impl in pm.hook.register_commands.get_hookimpls():
-            info = infos[impl.plugin_name]
-            if not info.error:
-                _call(impl, {"cli": cli}, info)
+        _add_commands(registry, cli)
     for info in registry.plugins:
         if info.error:
             _drop(registry, info.name)
@@ -310,8 +307,27 @@ _loaded: Registry | None = None
 
 
 def registry(cli: click.Group | None = None) -> Registry:
-    """The process-wide registry, loaded on first use (with plugin commands added to ``cli``)."""
+    """The process-wide registry, loaded on first use; plugin commands are added to ``cli``
+    (once per group), whether the registry is loaded now or was loaded before."""
     global _loaded
     if _loaded is None:
         _loaded = load_registry(cli)
+        if cli is not None:
+            _commands_added.add(id(cli))
+    elif cli is not None and id(cli) not in _commands_added:
+        _add_commands(_loaded, cli)
+        _commands_added.add(id(cli))
     return _loaded
+
+
+_commands_added: set[int] = set()
+
+
+def _add_commands(registry: Registry, cli: click.Group) -> None:
+    """Let every working plugin add its commands to ``cli``."""
+    assert registry.manager is not None
+    infos = {p.name: p for p in registry.plugins}
+    for impl in registry.manager.hook.register_commands.get_hookimpls():
+        info = infos[impl.plugin_name]
+        if not info.error:
+            _call(impl, {"cli": cli}, info)

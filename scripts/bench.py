@@ -295,7 +295,7 @@ def bench_generate(base: Path, bundle: Path, runs: int, lengths: tuple[int, int]
 def rate_of(predictor, primer, streams: int, short: int, long: int, repeats: int) -> dict:
     """notes/s from two lengths: streams × (long − short) / (t_long − t_short), best of runs."""
     t0 = time.perf_counter()
-    predictor.continue_song(primer, 10, streams)  # builds and compiles for this batch
+    predictor.continue_song(primer, 10, streams)  # first call: anything built lazily
     compile_s = time.perf_counter() - t0
     best = {}
     for n in (short, long):
@@ -315,24 +315,6 @@ def rate_of(predictor, primer, streams: int, short: int, long: int, repeats: int
         "notes_per_s": round(streams * (long - short) / dt) if dt > 0 else None,
         "notes_per_s_long_run": round(streams * long / best[long]),
     }
-
-
-def xla_predictor(trained):
-    """The opt-in XLA generation loop for ``trained`` (a melodynet.Model), or None.
-
-    INTERNAL IMPORT, on purpose: the public API builds ``Model.predictor`` without XLA and
-    has no way to ask for ``jit_compile=True``, so this one comparison (the "opt-in XLA
-    loop" row of docs/performance.md) builds its own Predictor. Allow-listed in
-    tests/test_bench_scripts.py; drop it once the API offers the option.
-    """
-    try:
-        from melodynet.generation.predict import Predictor
-
-        return Predictor(
-            trained.spec, trained.config, trained.codec, trained.network, jit_compile=True
-        )
-    except (ImportError, TypeError):  # a melodynet without the module or the option
-        return None
 
 
 def bench_throughput(bundle: Path, others: dict[str, Path], quick: bool) -> dict:
@@ -363,25 +345,6 @@ def bench_throughput(bundle: Path, others: dict[str, Path], quick: bool) -> dict
     for streams, (short, long) in plans.items():
         out[f"streams_{streams}"] = rate_of(predictor, primer, streams, short, long, repeats)
         log(f"  {streams} stream(s): {fmt(out[f'streams_{streams}']['notes_per_s'])} notes/s")
-    xla = xla_predictor(trained)
-    if xla is None:
-        log("  (no opt-in XLA loop in this melodynet: skipping that comparison)")
-    if xla is not None:
-        t0 = time.perf_counter()
-        same = bool((xla.continue_song(primer, SONG_NOTES_GENERATED) == first).all())
-        out["xla"] = {"first_call_50_notes_s": round(time.perf_counter() - t0, 3)}
-        for streams, (short, long) in plans.items():
-            out["xla"][f"streams_{streams}"] = rate_of(xla, primer, streams, short, long, repeats)
-        long_run = plans[1][1]
-        same = same and bool(
-            (xla.continue_song(primer, long_run) == predictor.continue_song(primer, long_run)).all()
-        )
-        out["xla"]["same_notes"] = same
-        log(
-            f"  XLA (opt-in): {fmt(out['xla']['streams_1']['notes_per_s'])} notes/s, "
-            f"{STREAMS} streams {fmt(out['xla'][f'streams_{STREAMS}']['notes_per_s'])}, "
-            f"first call {out['xla']['first_call_50_notes_s']} s, same notes: {same}"
-        )
     for model, path in others.items():
         other = melodynet.load(path)
         primer = other.codec.classes(other.songs[0].notes)[:4]
@@ -573,16 +536,6 @@ def table(results: dict) -> str:
             "first generation call (build + compile, 50 notes)",
             f"{fmt(th['first_call_50_notes_s'])} s",
         )
-        x = th.get("xla")
-        if x:
-            row(
-                "opt-in XLA loop (`Predictor(..., jit_compile=True)`): 1 / "
-                f"{STREAMS} streams, first call",
-                f"{fmt(x['streams_1']['notes_per_s'])} / "
-                f"{fmt(x[f'streams_{STREAMS}']['notes_per_s'])} notes/s, "
-                f"{fmt(x['first_call_50_notes_s'])} s"
-                + ("" if x.get("same_notes") else " (DIFFERENT NOTES)"),
-            )
     for model, m in f.get("models", {}).items():
         r = ref.get(model, {})
         row(

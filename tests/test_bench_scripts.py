@@ -19,7 +19,6 @@ from tests.conftest import BUTTERFLY_TOKENS, ROOT
 SCRIPTS = ROOT / "scripts"
 
 INTERNAL_IMPORTS = {
-    ("bench.py", "melodynet.generation.predict"): "a predictor with jit_compile (XLA)",
     ("bench_corpus.py", "melodynet.songs.split"): "split songs into train/test without training",
     ("bench_corpus.py", "melodynet.evaluation.baselines"): "n-gram baselines on given songs",
     ("bench_corpus.py", "melodynet.evaluation.scores"): "a model's held-out NLL on given songs",

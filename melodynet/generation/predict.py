@@ -1,115 +1,145 @@
-"""One-step and full-song prediction, compiled so no note pays Python or predict() overhead.
+"""One-step and full-song prediction, greedy, sampled or by beam search, a note at a time.
 
-Full songs are generated inside one TensorFlow graph: a ``tf.while_loop`` that predicts a
-note, turns it into features and feeds it back, ``length`` times, for all streams at once.
+The decoding loop is numpy, whatever runs the network: the exported numpy network
+(``numpy_network``) when the model has one, else the Keras network (a plugin's own
+layers). Both give the same probabilities to float32 precision, and the choice of each
+note is made here, the same way for both, so the same seed gives the same notes.
 
-- Sequence (stateful) models run a stateful copy of the trained model built for one note per
-  call and ``streams`` songs per batch (``network.stepper``): the recurrent state stays in
-  the layers between notes, so no note re-reads the song so far.
-- Window models run the trained model (a copy of it, if it has recurrent layers) with the
-  window slid inside the loop.
+Sequence (stateful) models carry their recurrent state from note to note: the primer is
+fed once, then each new note costs one step. Window models re-read the last ``window``
+notes for each new note.
 
-In both copies the recurrent layers are unrolled (``unroll=True``) where their time axis is
-fixed and short (1 note, or the window): Keras then applies the cell directly instead of
-running an inner ``while_loop`` for every note. The cell's arithmetic is the same, and so
-are the notes; the loop runs several times faster. The graphs are built without AutoGraph (plain
-``tf.while_loop``), which halves the time to build them, and with fixed input signatures,
-so primers of any length reuse one graph.
+Sampling draws one uniform number per stream, step and head from numpy's PCG64 seeded
+with the random seed, and picks the note whose cumulative probability first exceeds it
+(after temperature, top-k and top-p), so a seed gives the same melodies on every path.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from melodynet import network
 from melodynet.codec import Codec
 from melodynet.errors import MelodynetError, OptionError
 from melodynet.generation.sampling import Sampling, choose
 from melodynet.hookspecs import ModelConfig, ModelSpec
-from melodynet.network import recurrent_layers, reset_states, stepper
-
-MAX_UNROLLED_STEPS = 32
-"""Longer time axes keep Keras's inner loop: an unrolled graph grows with every step."""
 
 
-def _unroll_recurrent_layers(model) -> bool:
-    """Unroll the recurrent layers of a freshly built copy (never of the trained model, which
-    is saved as it was trained) whose time axis is fixed and short. True if any were."""
-    unrolled = False
-    for layer in recurrent_layers(model):
-        try:
-            steps = layer.input.shape[1]
-        except Exception:  # not called exactly once in a functional graph: leave it as built
-            continue
-        if steps is not None and steps <= MAX_UNROLLED_STEPS:
-            layer.unroll = True
-            unrolled = True
-    return unrolled
+def one_hot(classes: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """Each head's class one-hot, concatenated: (..., heads) -> (..., sum(sizes)), float32.
+    The same features as ``melodynet.network.features``, without TensorFlow."""
+    classes = np.asarray(classes)
+    out = np.zeros((*classes.shape[:-1], sum(sizes)), dtype=np.float32)
+    offset = 0
+    for j, size in enumerate(sizes):
+        index = classes[..., j]
+        valid = index >= 0
+        np.put_along_axis(
+            out, (offset + np.where(valid, index, 0))[..., None], valid[..., None], axis=-1
+        )
+        offset += size
+    return out
 
 
 class Predictor:
-    """Greedy predictions from a trained model, for window and sequence models alike.
-
-    ``jit_compile=True`` compiles the generation loops with XLA: each new graph (a new
-    number of streams) then costs 0.3-1 s more to build, and every note after that is
-    15-100× cheaper on 2 CPU cores, which pays off from some ten thousand notes on.
-    XLA computes the same functions with its own kernels, so in principle a near-tie between
-    two notes could break the other way; on the built-in models it gives the same notes.
-    """
+    """Predictions from a trained model: ``numpy`` (a NumpyNetwork) when there is one,
+    else ``network`` (the Keras model, imported and run through TensorFlow)."""
 
     def __init__(
-        self, spec: ModelSpec, config: ModelConfig, codec: Codec, model, jit_compile: bool = False
+        self, spec: ModelSpec, config: ModelConfig, codec: Codec, network=None, numpy=None
     ) -> None:
-        from melodynet.tfenv import tensorflow
-
-        tf = tensorflow()
-
-        self.spec, self.config, self.codec, self.model = spec, config, codec, model
-        self.jit_compile = jit_compile
-        self._steppers: dict[int, tuple] = {}
-        self._window_fns: dict = {}
-        sizes = codec.sizes
-
-        def features(classes):
-            return network.features(classes, sizes)
-
-        def argmax(outputs):
-            return tf.stack(
-                [tf.argmax(outputs[h], axis=-1, output_type=tf.int32) for h in codec.heads],
-                axis=-1,
-            )
-
-        self._features, self._argmax = features, argmax
-
-        def picker(sampling: Sampling | None):
-            """pick(outputs, step) -> classes: greedy, or drawn as ``sampling`` says, with a
-            stateless seed per step and head, so the same seed gives the same notes."""
-            if sampling is None or sampling.greedy:
-                return lambda outputs, _step: argmax(outputs)
-            heads = codec.heads
-
-            def pick(outputs, step):
-                chosen = []
-                for j, head in enumerate(heads):
-                    probs = outputs[head]
-                    flat = tf.reshape(probs, [-1, tf.shape(probs)[-1]])
-                    seed = tf.stack([tf.constant(sampling.seed), step * len(heads) + j])
-                    chosen.append(tf.reshape(choose(flat, sampling, seed), tf.shape(probs)[:-1]))
-                return tf.stack(chosen, axis=-1)
-
-            return pick
-
-        self._picker = picker
-
-        @tf.function(reduce_retracing=True)
-        def predict_classes(classes):
-            return argmax(model(features(classes), training=False))
-
-        self._predict_classes = predict_classes
+        assert network is not None or numpy is not None, "something to run"
+        self.spec, self.config, self.codec = spec, config, codec
+        self.network, self.numpy = network, numpy
+        self.sizes = codec.sizes
+        self._keras_steppers: dict[int, object] = {}
 
     @property
     def window(self) -> int:
         return self.config.window
+
+    @property
+    def uses_tensorflow(self) -> bool:
+        return self.numpy is None
+
+    # ------------------------------------------------------------ the network, one way or other
+
+    def _forward(self, classes: np.ndarray) -> list[np.ndarray]:
+        """Every head's probabilities for whole inputs (batch, time, heads) of classes."""
+        x = one_hot(classes, self.sizes)
+        if self.numpy is not None:
+            return self.numpy.forward(x)
+        out = self.network(x, training=False)
+        return [np.asarray(out[h]) for h in self.codec.heads]
+
+    def _start(self, primer: np.ndarray, streams: int):
+        """Feed a sequence model the primer; (probabilities after it, state)."""
+        batch = np.repeat(np.asarray(primer)[None], streams, axis=0)
+        if self.numpy is not None:
+            state = self.numpy.zero_state(streams)
+            for t in range(batch.shape[1]):
+                probs, state = self.numpy.step(None, state, (batch[:, t], self.sizes))
+            return probs, state
+        stepper = self._keras_stepper(streams)
+        for variable in self._state_variables(stepper):
+            variable.assign(np.zeros(variable.shape, dtype=np.float32))
+        for t in range(batch.shape[1]):
+            probs = self._keras_step(stepper, batch[:, t])
+        return probs, stepper
+
+    def _step(self, classes: np.ndarray, state):
+        """Feed a sequence model one note per stream; (probabilities, state)."""
+        if self.numpy is not None:
+            return self.numpy.step(None, state, (classes, self.sizes))
+        return self._keras_step(state, classes), state
+
+    def _reorder(self, state, parents: np.ndarray):
+        """The recurrent state of each stream's parent (beam search)."""
+        if self.numpy is not None:
+            return [
+                tuple(s[parents] for s in layer) if isinstance(layer, tuple) else layer[parents]
+                for layer in state
+            ]
+        for variable in self._state_variables(state):
+            variable.assign(np.asarray(variable)[parents])
+        return state
+
+    def _keras_stepper(self, streams: int):
+        from melodynet.network import stepper
+
+        if streams not in self._keras_steppers:
+            self._keras_steppers[streams] = stepper(
+                self.spec, self.config, self.codec, self.network, streams
+            )
+        return self._keras_steppers[streams]
+
+    def _keras_step(self, stepper, classes: np.ndarray) -> list[np.ndarray]:
+        out = stepper(one_hot(classes[:, None], self.sizes), training=False)
+        return [np.asarray(out[h])[:, 0] for h in self.codec.heads]
+
+    @staticmethod
+    def _state_variables(stepper) -> list:
+        from melodynet.network import recurrent_layers
+
+        return [v for layer in recurrent_layers(stepper) for v in layer.states]
+
+    # ------------------------------------------------------------ what callers ask for
+
+    def _check_primer(self, primer: np.ndarray) -> None:
+        if len(primer) < (1 if self.spec.sequence else self.window):
+            raise MelodynetError(
+                f"the primer has {len(primer)} notes; model {self.spec.name} needs at least "
+                f"{self.window} (its window)"
+            )
+
+    def probabilities(self, classes: np.ndarray) -> list[np.ndarray]:
+        """For each note of a song (notes, heads) from the first the model can predict
+        (note 1 for sequence models, ``window`` for window models), each head's
+        distribution given the true notes before it."""
+        w = self.window
+        if self.spec.sequence:
+            return [p[0] for p in self._forward(classes[None, :-1])]
+        windows = np.stack([classes[i - w : i] for i in range(w, len(classes))])
+        return self._forward(windows)
 
     def one_step(self, classes: np.ndarray, start: int | None = None) -> np.ndarray:
         """For each note from ``start`` (default: the window) on, the note predicted from the
@@ -119,181 +149,87 @@ class Predictor:
         if start < (1 if self.spec.sequence else w):
             raise MelodynetError(f"one-step prediction needs at least {w} true notes to start")
         if start >= len(classes):
-            return np.zeros((0, len(self.codec.heads)), dtype=np.int32)
-        if self.spec.sequence:
-            predicted = self._predict_classes(classes[None, :-1])[0].numpy()
-            return predicted[start - 1 :]
-        windows = np.stack([classes[i - w : i] for i in range(start, len(classes))])
-        return self._predict_classes(windows).numpy()
+            return np.zeros((0, len(self.sizes)), dtype=np.int32)
+        first = 1 if self.spec.sequence else w
+        probs = self.probabilities(np.asarray(classes))
+        chosen = np.stack([p.argmax(axis=-1) for p in probs], axis=-1).astype(np.int32)
+        return chosen[start - first :]
 
     def continue_song(
         self, primer: np.ndarray, length: int, streams: int = 1, sampling: Sampling | None = None
     ) -> np.ndarray:
-        """Feed predictions back: ``length`` notes after ``primer``.
-
-        ``primer`` is (notes, heads) classes; the result is (streams, length, heads). Greedy
-        unless ``sampling`` says otherwise (then each stream draws its own notes).
-        """
-        from melodynet.tfenv import tensorflow
-
-        tf = tensorflow()
-
-        if len(primer) < (1 if self.spec.sequence else self.window):
-            raise MelodynetError(
-                f"the primer has {len(primer)} notes; model {self.spec.name} needs at least "
-                f"{self.window} (its window)"
-            )
+        """Feed predictions back: ``length`` notes after ``primer`` (notes, heads), as
+        (streams, length, heads). Greedy unless ``sampling`` says otherwise (then each stream
+        draws its own notes)."""
+        self._check_primer(primer)
         if streams < 1:
-            raise MelodynetError(f"streams must be at least 1, not {streams}")
+            raise OptionError(f"streams must be at least 1, not {streams}", option="streams")
+        heads = len(self.sizes)
+        out = np.zeros((streams, max(length, 0), heads), dtype=np.int32)
         if length <= 0:
-            return np.zeros((streams, 0, len(self.codec.heads)), dtype=np.int32)
-        batch = np.repeat(np.asarray(primer, dtype=np.int32)[None], streams, axis=0)
+            return out
+        primer = np.asarray(primer, dtype=np.int32)
+        uniforms = None
+        if sampling is not None and not sampling.greedy:
+            rng = np.random.default_rng(sampling.seed)
+            uniforms = rng.random((length, heads, streams))
+
+        def pick(probs: list[np.ndarray], i: int) -> np.ndarray:
+            return np.stack(
+                [
+                    choose(p, sampling, None if uniforms is None else uniforms[i, j])
+                    for j, p in enumerate(probs)
+                ],
+                axis=-1,
+            )
+
         if self.spec.sequence:
-            step, run = self._stepper(streams, sampling)
-            reset_states(step)
-            out = run(tf.constant(batch), tf.constant(length, dtype=tf.int32))
-        else:
-            run = self._window_runner(sampling)
-            out = run(tf.constant(batch[:, -self.window :]), tf.constant(length, dtype=tf.int32))
-        return out.numpy()
+            probs, state = self._start(primer, streams)
+            for i in range(length):
+                out[:, i] = pick(probs, i)
+                if i + 1 < length:
+                    probs, state = self._step(out[:, i], state)
+            return out
+        window = np.repeat(primer[None, -self.window :], streams, axis=0)
+        for i in range(length):
+            out[:, i] = pick(self._forward(window), i)
+            window = np.concatenate([window[:, 1:], out[:, i, None]], axis=1)
+        return out
 
     def beam_search(self, primer: np.ndarray, length: int, beam: int) -> np.ndarray:
         """The likeliest continuation found by keeping the ``beam`` best partial melodies
         (scored by the sum of their notes' log-probabilities): (length, heads) classes."""
-        from melodynet.tfenv import tensorflow
-
-        tf = tensorflow()
         if beam < 1:
             raise OptionError(f"beam_size must be at least 1, not {beam}", option="beam_size")
-        if len(primer) < (1 if self.spec.sequence else self.window):
-            raise MelodynetError(
-                f"the primer has {len(primer)} notes; model {self.spec.name} needs at least "
-                f"{self.window} (its window)"
-            )
-        heads, sizes = self.codec.heads, self.codec.sizes
+        self._check_primer(primer)
+        sizes, heads = self.sizes, len(self.sizes)
         joint = int(np.prod(sizes))
-        feats = self._features(tf.constant(np.repeat(primer[None], beam, axis=0)))
+        primer = np.asarray(primer, dtype=np.int32)
         if self.spec.sequence:
-            step, _ = self._stepper(beam)
-            reset_states(step)
-            for t in range(len(primer) - 1):
-                step(feats[:, t : t + 1], training=False)
-            x = feats[:, -1:]
-            states = [v for layer in recurrent_layers(step) for v in layer.states]
+            probs, state = self._start(primer, beam)
         else:
-            x = feats[:, -self.window :]
+            window = np.repeat(primer[None, -self.window :], beam, axis=0)
         scores = np.full(beam, -np.inf)
         scores[0] = 0.0  # every beam starts as the same melody: expand one of them
-        history = np.zeros((beam, 0, len(heads)), dtype=np.int32)
-        for _ in range(length):
-            outputs = (step if self.spec.sequence else self.model)(x, training=False)
+        history = np.zeros((beam, 0, heads), dtype=np.int32)
+        for i in range(length):
+            if not self.spec.sequence:
+                probs = self._forward(window)
             logp = np.zeros((beam, *sizes))
-            for j, head in enumerate(heads):
-                probs = np.asarray(outputs[head]).reshape(beam, -1)
-                shape = [beam] + [1] * len(heads)
+            for j, p in enumerate(probs):
+                shape = [beam] + [1] * heads
                 shape[j + 1] = sizes[j]
-                logp = logp + np.log(np.maximum(probs, 1e-30)).reshape(shape)
+                logp = logp + np.log(np.maximum(p, 1e-30)).reshape(shape)
             total = (scores[:, None] + logp.reshape(beam, joint)).ravel()
             best = np.argsort(-total, kind="stable")[:beam]
             parents, flat = np.divmod(best, joint)
             classes = np.stack(np.unravel_index(flat, sizes), axis=-1).astype(np.int32)
             scores = total[best]
             history = np.concatenate([history[parents], classes[:, None]], axis=1)
-            new = self._features(tf.constant(classes[:, None]))
+            if i + 1 == length:
+                break
             if self.spec.sequence:
-                for variable in states:
-                    variable.assign(tf.gather(variable, parents))
-                x = new
+                probs, state = self._step(classes, self._reorder(state, parents))
             else:
-                x = tf.concat([tf.gather(x, parents)[:, 1:], new], axis=1)
+                window = np.concatenate([window[parents][:, 1:], classes[:, None]], axis=1)
         return history[0]
-
-    def _stepper(self, streams: int, sampling: Sampling | None = None):
-        """(stateful one-note model, compiled generation loop) for a batch of ``streams``."""
-        from melodynet.tfenv import tensorflow
-
-        tf = tensorflow()
-
-        if (streams, sampling) not in self._steppers:
-            step = stepper(self.spec, self.config, self.codec, self.model, streams)
-            _unroll_recurrent_layers(step)
-            features, pick = self._features, self._picker(sampling)
-            heads = len(self.codec.heads)
-
-            def note(x, i):
-                return pick(step(features(x), training=False), i)
-
-            def run(primer, length):
-                # Feed the primer but its last note (whose prediction is the first new note)...
-                def feed(t):
-                    step(features(tf.gather(primer, [t], axis=1)), training=False)
-                    return (t + 1,)
-
-                notes = tf.shape(primer)[1]
-                (fed,) = tf.while_loop(lambda t: t < notes - 1, feed, (tf.constant(0),))
-                with tf.control_dependencies([fed]):
-                    x = tf.identity(primer[:, -1][:, None])
-
-                # ...then predict, feed back, repeat.
-                def generate(i, x, out):
-                    x = note(x, i)
-                    return i + 1, x, out.write(i, x[:, 0])
-
-                out = tf.TensorArray(tf.int32, size=length, element_shape=[streams, heads])
-                _, _, out = tf.while_loop(
-                    lambda i, x, out: i < length, generate, (tf.constant(0), x, out)
-                )
-                return tf.transpose(out.stack(), [1, 0, 2])
-
-            compiled = tf.function(
-                run,
-                autograph=False,
-                jit_compile=self.jit_compile,
-                input_signature=[
-                    tf.TensorSpec([streams, None, heads], tf.int32),
-                    tf.TensorSpec([], tf.int32),
-                ],
-            )
-            self._steppers[streams, sampling] = (step, compiled)
-        return self._steppers[streams, sampling]
-
-    def _window_runner(self, sampling: Sampling | None = None):
-        """The compiled generation loop of a window model, for any number of streams."""
-        from melodynet.tfenv import tensorflow
-
-        tf = tensorflow()
-
-        if sampling not in self._window_fns:
-            model = self.model
-            if recurrent_layers(model):
-                copy = network.build(self.spec, self.config, self.codec)
-                copy.set_weights(self.model.get_weights())
-                if _unroll_recurrent_layers(copy):
-                    model = copy
-            features, pick = self._features, self._picker(sampling)
-            heads, w = len(self.codec.heads), self.window
-
-            def run(window, length):
-                def generate(i, feats, out):
-                    x = pick(model(feats, training=False), i)
-                    feats = tf.concat([feats[:, 1:], features(x)[:, None]], axis=1)
-                    return i + 1, feats, out.write(i, x)
-
-                out = tf.TensorArray(tf.int32, size=length, element_shape=[None, heads])
-                _, _, out = tf.while_loop(
-                    lambda i, feats, out: i < length,
-                    generate,
-                    (tf.constant(0), features(window), out),
-                )
-                return tf.transpose(out.stack(), [1, 0, 2])
-
-            self._window_fns[sampling] = tf.function(
-                run,
-                autograph=False,
-                jit_compile=self.jit_compile,
-                input_signature=[
-                    tf.TensorSpec([None, w, heads], tf.int32),
-                    tf.TensorSpec([], tf.int32),
-                ],
-            )
-        return self._window_fns[sampling]

@@ -1,9 +1,11 @@
 """Choosing the next note from a softmax head: greedy, or sampled with temperature, top-k
-and top-p (nucleus). Runs inside the compiled generation loop."""
+and top-p (nucleus), in numpy."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from melodynet.errors import OptionError
 
@@ -32,32 +34,28 @@ class Sampling:
         return self.temperature is None and self.top_k is None and self.top_p is None
 
 
-def choose(probs, sampling: Sampling, seed):
-    """Class indices (batch,) from probabilities (batch, classes).
-
-    ``seed`` is a stateless-RNG seed tensor of shape (2,), advanced by the caller per step.
-    """
-    import tensorflow as tf
-
-    if sampling.greedy:
-        return tf.argmax(probs, axis=-1, output_type=tf.int32)
-    logits = tf.math.log(tf.maximum(probs, 1e-30)) / (sampling.temperature or 1.0)
-    classes = tf.shape(logits)[-1]
-    if sampling.top_k is not None:
-        k = tf.minimum(sampling.top_k, classes)
-        kth = tf.math.top_k(logits, k=k).values[:, -1:]
-        logits = tf.where(logits < kth, tf.fill(tf.shape(logits), -1e9), logits)
+def choose(probs: np.ndarray, sampling: Sampling | None, uniform: np.ndarray | None) -> np.ndarray:
+    """Class indices (batch,) from probabilities (batch, classes): the likeliest, or, given
+    ``uniform`` (batch,) numbers in [0, 1), the class whose cumulative probability first
+    exceeds each one after temperature, top-k and top-p reshape the distribution."""
+    if sampling is None or sampling.greedy or uniform is None:
+        return probs.argmax(axis=-1)
+    logits = np.log(np.maximum(probs.astype(np.float64), 1e-30)) / (sampling.temperature or 1.0)
+    if sampling.top_k is not None and sampling.top_k < logits.shape[-1]:
+        kth = -np.partition(-logits, sampling.top_k - 1, axis=-1)[
+            :, sampling.top_k - 1 : sampling.top_k
+        ]
+        logits = np.where(logits < kth, -np.inf, logits)
+    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
     if sampling.top_p is not None:
-        order = tf.argsort(logits, axis=-1, direction="DESCENDING")
-        ranked = tf.gather(logits, order, batch_dims=1)
-        mass = tf.math.cumsum(tf.nn.softmax(ranked), axis=-1, exclusive=True)
-        ranked = tf.where(mass >= sampling.top_p, tf.fill(tf.shape(ranked), -1e9), ranked)
-        logits = tf.scatter_nd(
-            tf.stack(
-                [tf.repeat(tf.range(tf.shape(order)[0]), classes), tf.reshape(order, [-1])], axis=1
-            ),
-            tf.reshape(ranked, [-1]),
-            tf.shape(logits),
-        )
-    picked = tf.random.stateless_categorical(logits, 1, seed=seed, dtype=tf.int32)
-    return picked[:, 0]
+        order = np.argsort(-weights, axis=-1, kind="stable")
+        ranked = np.take_along_axis(weights, order, axis=-1)
+        before = np.cumsum(ranked, axis=-1) - ranked  # mass of the likelier classes
+        keep = np.zeros_like(weights, dtype=bool)
+        np.put_along_axis(keep, order, before < sampling.top_p - 1e-6, axis=-1)
+        weights = np.where(keep, weights, 0.0)
+        weights /= weights.sum(axis=-1, keepdims=True)
+    cumulative = np.cumsum(weights, axis=-1)
+    picked = (cumulative <= np.asarray(uniform)[:, None]).sum(axis=-1)
+    return np.minimum(picked, weights.shape[-1] - 1)

@@ -283,7 +283,7 @@ def _run(songs, options, target, say, progress, stop, previous, checkpoint_every
 
     def save(trained, snapshot) -> None:
         if target is not None:
-            bundle.save(target, trained.network, trained.meta, replace=True, state=snapshot)
+            trained.save(target)  # learn() gave it the snapshot as its state
 
     def on_epoch(epoch: int, logs: dict[str, float]) -> None:
         if progress is not None:

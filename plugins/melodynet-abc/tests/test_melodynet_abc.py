@@ -8,9 +8,9 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from melodynet import Note, Song, WriteOptions
+from melodynet.testing import assert_one_line_error
 
 ROOT = Path(__file__).resolve().parents[3]
 SONGS = sorted((ROOT / "songs").glob("*.txt"))
@@ -207,28 +207,28 @@ def test_spelling_and_keys():
     ]
 
 
-@pytest.mark.slow
-def test_generate_writes_abc(tmp_path, monkeypatch):
-    from melodynet.cli import cli
-    from melodynet.plugins import registry
+def test_render_writes_abc_and_lists_it_among_the_writers(melodynet_cli):
     from melodynet.songs.files import read_songs
 
-    registry(cli)
-    monkeypatch.setenv("MELODYNET_MODELS", str(tmp_path / "models"))
-    runner = CliRunner()
-
-    listed = json.loads(runner.invoke(cli, ["plugins", "--json"]).stdout)
+    listed = json.loads(melodynet_cli("plugins", "--json").stdout)
     [abc] = [p for p in listed if p["name"] == "abc"]
     assert abc["status"] == "ok" and abc["distribution"] == "melodynet-abc"
     assert abc["hooks"] == ["register_writers"] and abc["provides"] == ["writer:abc .abc"]
 
-    bundle = tmp_path / "b"
-    args = ["train", str(BUTTERFLY), "--model", "mlp", "--epochs", "1", "--out", str(bundle)]
-    assert runner.invoke(cli, args).exit_code == 0
-    out = tmp_path / "tune.abc"
-    made = runner.invoke(cli, ["generate", "--model-dir", str(bundle), "--out", str(out)])
-    assert made.exit_code == 0, made.output
-    [song] = read_songs([out])
+    assert melodynet_cli("render", BUTTERFLY, "--out", "b.abc").stderr == "Wrote b.abc\n"
+    [song], [back] = read_songs([BUTTERFLY]), read_songs(["b.abc"])
+    assert back.notes == song.notes and back.title == "Butterfly"
+    wrong = melodynet_cli("render", BUTTERFLY, "--out", "b.abcd", check=False)
+    assert_one_line_error(wrong, "no writer for .abcd", ".abc,")
+
+
+@pytest.mark.slow
+def test_generate_writes_abc(melodynet_cli):
+    from melodynet.songs.files import read_songs
+
+    melodynet_cli("train", BUTTERFLY, "--model", "mlp", "--epochs", "1", "--out", "b")
+    made = melodynet_cli("generate", "--model-dir", "b", "--out", "tune.abc")
+    [song] = read_songs(["tune.abc"])
     assert [n.tiny for n in song.notes] == made.stdout.split()
-    header = out.read_text(encoding="utf-8").splitlines()[:3]
+    header = Path("tune.abc").read_text(encoding="utf-8").splitlines()[:3]
     assert header[:2] == ["%abc-2.1", "X:1"] and header[2].startswith("T:Butterfly")

@@ -9,29 +9,31 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+
+from melodynet.testing import assert_learns
 
 ROOT = Path(__file__).resolve().parents[3]
 BUTTERFLY = ROOT / "songs" / "butterfly.txt"
 
 
-@pytest.fixture(scope="module")
-def cli():
+@pytest.fixture(scope="module", autouse=True)
+def installed():
     try:
         distribution("melodynet-transformer")
     except PackageNotFoundError:
-        pytest.fail("melodynet-transformer is not installed: pip install -e plugins/...")
-    from melodynet.cli import cli
-    from melodynet.plugins import registry
+        pytest.fail(
+            "melodynet-transformer is not installed: pip install -e plugins/melodynet-transformer"
+        )
 
-    registry(cli)
 
-    def invoke(*args):
-        result = CliRunner().invoke(cli, [str(a) for a in args])
-        assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
+def test_model_is_listed_with_its_distribution(melodynet_cli):
+    line = next(
+        line for line in melodynet_cli("models").stdout.splitlines() if "transformer" in line
+    )
+    assert line.split()[:3] == ["transformer", "window", "melodynet-transformer"]
+    plugins = json.loads(melodynet_cli("plugins", "--json").stdout)
+    [transformer] = [p for p in plugins if p["name"] == "transformer"]
+    assert transformer["status"] == "ok" and transformer["provides"] == ["model:transformer"]
 
 
 def test_plugin_module_does_not_import_keras():
@@ -72,16 +74,14 @@ def test_layers_are_registered_and_rebuild_from_config():
 
 
 @pytest.mark.slow
-def test_transformer_trains_and_reloads_in_a_new_process(cli, tmp_path, monkeypatch):
-    monkeypatch.setenv("MELODYNET_MODELS", str(tmp_path / "models"))
+def test_transformer_trains_and_reloads_in_a_new_process(melodynet_cli):
+    tmp_path = melodynet_cli.path  # the working directory, with MELODYNET_MODELS inside it
     bundle = tmp_path / "butterfly-transformer"
-    cli("train", BUTTERFLY, "--model", "transformer", "--out", bundle)
-    meta = json.loads((bundle / "melodynet.json").read_text())
-    assert meta["model_distribution"] == "melodynet-transformer"
-    [scores] = json.loads(cli("evaluate", "--model-dir", bundle, "--json").stdout)["songs"]
-    assert scores["one_step_total"] == 50 and scores["one_step_correct"] >= 44
+    model = assert_learns(BUTTERFLY, model="transformer", one_step_at_least="44/50", out=bundle)
+    assert model.meta.model_distribution == "melodynet-transformer"
+    [scores] = model.meta.metrics["songs"]  # what `melodynet evaluate --json` prints
 
-    env = {**os.environ, "MELODYNET_MODELS": str(tmp_path / "models")}
+    env = {**os.environ}
     env.pop("MELODYNET_LOAD_PLUGINS", None)
     made = subprocess.run(
         [sys.executable, "-m", "melodynet.cli", "generate", "--model-dir", str(bundle)]
