@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from melodynet.network import describe_model
     from melodynet.songs.files import read
     from melodynet.training.run import Progress, train
+    from melodynet.tuning import tune
 
 __version__ = "0.1.0"
 
@@ -64,6 +65,7 @@ _LAZY = {
     "load": "melodynet.model",
     "describe_model": "melodynet.network",
     "Model": "melodynet.model",
+    "tune": "melodynet.tuning",
 }
 
 
@@ -110,4 +112,5 @@ __all__ = [
     "load",
     "read",
     "train",
+    "tune",
 ]
