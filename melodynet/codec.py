@@ -23,6 +23,7 @@ class Codec:
         self._index = {
             h: {label: i for i, label in enumerate(v)} for h, v in self.vocabulary.items()
         }
+        self._decoded: dict[tuple[int, ...], Note] = {}
 
     @classmethod
     def fit(cls, spec: EncodingSpec, songs: Sequence[Song]) -> Codec:
@@ -72,11 +73,17 @@ class Codec:
 
     def notes(self, classes: np.ndarray) -> list[Note]:
         return [
-            self.spec.note(
-                tuple(self.vocabulary[h][int(c)] for h, c in zip(self.heads, row, strict=True))
-            )
-            for row in np.asarray(classes).reshape(-1, len(self.heads))
+            self._note(tuple(row))
+            for row in np.asarray(classes).reshape(-1, len(self.heads)).tolist()
         ]
+
+    def _note(self, row: tuple[int, ...]) -> Note:
+        """The note of one row of classes, decoded once per distinct row."""
+        note = self._decoded.get(row)
+        if note is None:
+            labels = tuple(self.vocabulary[h][c] for h, c in zip(self.heads, row, strict=True))
+            note = self._decoded[row] = self.spec.note(labels)
+        return note
 
 
 def _labels(spec: EncodingSpec, note: Note) -> tuple[str, ...]:

@@ -99,6 +99,15 @@ class Model:
         beam_size: int | None = None,
         num_outputs: int = 1,
         random_seed: int = 0,
+        key: str | None = None,
+        chromatic: bool = False,
+        meter: str | None = None,
+        bars: int | None = None,
+        pickup: str | None = None,
+        range: str | None = None,  # noqa: A002 (the option's name)
+        end: str | None = None,
+        form: str | None = None,
+        no_copy: int | None = None,
     ) -> Song | list[Song]:
         """Continue ``primer`` and return the melody (a list of ``num_outputs`` melodies
         when more than one), primer included.
@@ -110,15 +119,27 @@ class Model:
         ``top_k`` or ``top_p`` ask for sampling (``random_seed`` makes it repeatable);
         ``beam_size`` searches for the likeliest whole melody. When the primer opens a
         training song, ``song.extra`` says how many notes match it (``matches`` of
-        ``compared``).
+        ``compared``); ``song.extra["longest_copy"]`` is always the most notes in a row (in
+        any transposition) the melody shares with a training song.
+
+        Constraints hold by construction: ``key`` (every pitch in the scale; ``chromatic``
+        keeps only the tonic), ``meter`` and ``bars`` (whole bars after an optional
+        ``pickup``, no note across a barline), ``range`` ("D4-D6"), ``end="tonic"``,
+        ``form`` ("AABB": ``bars`` per section, equal letters repeat) and ``no_copy`` N (no N
+        notes in a row of a training song, in any transposition). An impossible combination
+        is an OptionError before anything is generated.
         """
+        from melodynet.generation.constraints import Constraints
         from melodynet.generation.generate import generate_songs
         from melodynet.generation.sampling import Sampling
 
         if (top_k is not None or top_p is not None) and temperature is None:
             temperature = 1.0
         sampling = Sampling(temperature, top_k, top_p, random_seed)
-        songs = generate_songs(self, primer, length, mode, song, num_outputs, sampling, beam_size)
+        constraints = Constraints(key, chromatic, meter, bars, pickup, range, end, form, no_copy)
+        songs = generate_songs(
+            self, primer, length, mode, song, num_outputs, sampling, beam_size, constraints
+        )
         return songs[0] if num_outputs == 1 else songs
 
     def evaluate(self, *, stats: int = 0) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import click
 
 from melodynet.errors import MelodynetError, MelodynetWarning, PluginWarning
 
-FLAGS = {"primer": "--seed", "songs": "SONGS"}
+FLAGS = {"primer": "--seed", "songs": "SONGS", "no_copy": "--no-copy"}
 """API option names whose command-line flag is not simply ``--name-with-dashes``."""
 
 
