@@ -66,6 +66,7 @@ _LAZY = {
     "describe_model": "melodynet.network",
     "Model": "melodynet.model",
     "tune": "melodynet.tuning",
+    "crossval": "melodynet.evaluation.crossval",
 }
 
 
@@ -107,6 +108,7 @@ __all__ = [
     "WriteOptions",
     "WriterSpec",
     "__version__",
+    "crossval",
     "describe_model",
     "hookimpl",
     "load",

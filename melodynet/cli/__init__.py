@@ -48,9 +48,9 @@ def cli() -> None:
 
 
 def _add_commands() -> None:
-    from melodynet.cli import evaluate, generate, listing, render, train, tune
+    from melodynet.cli import crossval, evaluate, generate, listing, render, train, tune
 
-    for module in (train, tune, generate, evaluate, render, listing):
+    for module in (train, tune, generate, evaluate, render, listing, crossval):
         for command in module.COMMANDS:
             cli.add_command(command)
 
