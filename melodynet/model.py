@@ -13,7 +13,7 @@ from typing import Any
 
 from melodynet import bundle
 from melodynet.codec import Codec
-from melodynet.errors import BundleError, MelodynetError
+from melodynet.errors import BundleError, MelodynetError, OptionError
 from melodynet.hookspecs import EncodingSpec, ModelConfig, ModelSpec, WriteOptions
 from melodynet.plugins import registry
 from melodynet.songs.song import Song
@@ -175,14 +175,24 @@ class Model:
         songs: list[str] | None = None,
         tempo: float | None = None,
         instrument: int = 0,
+        **constraints: Any,
     ) -> list[Song]:
         """Write a self-contained HTML report (scores, curves, engraved and playable
         comparisons of each training song with its generated version) to ``path``;
-        returns the generated melodies."""
+        returns the generated melodies. ``constraints`` are ``generate``'s (key, meter,
+        bars, range, end, form, no_copy, chromatic, pickup)."""
+        from melodynet.generation.constraints import Constraints
         from melodynet.render.report import write_report
 
+        try:
+            wanted = Constraints(**constraints)
+        except TypeError:
+            raise OptionError(
+                f"report takes the constraints of generate, not {', '.join(constraints)}",
+                option="constraints",
+            ) from None
         return write_report(
-            self, Path(path), primer, length, mode, songs, WriteOptions(tempo, instrument)
+            self, Path(path), primer, length, mode, songs, WriteOptions(tempo, instrument), wanted
         )
 
 

@@ -8,6 +8,7 @@ import click
 
 from melodynet.cli.errors import Command
 from melodynet.cli.options import (
+    constraint_options,
     instrument_option,
     load_model,
     mode_option,
@@ -79,21 +80,8 @@ from melodynet.cli.options import (
     show_default=True,
     help="Seed for sampling: the same seed gives the same melodies.",
 )
-@click.option("--key", default=None, help="Every pitch in this key: D, 'D major', e, 'a dorian'.")
-@click.option("--chromatic", is_flag=True, help="With --key: allow pitches outside the scale.")
-@click.option("--meter", default=None, help="Time signature for --bars [default: the song's].")
-@click.option("--bars", type=int, default=None, help="Fill exactly N bars (per --form section).")
-@click.option("--pickup", default=None, help="An opening partial bar: 1/2 (quarter notes) or 8.")
-@click.option("--range", "pitch_range", default=None, help="Lowest-highest pitch, e.g. D4-D6.")
-@click.option("--end", type=click.Choice(["tonic"]), default=None, help="End on the key's tonic.")
-@click.option("--form", default=None, help="Sections, e.g. AABB: equal letters repeat.")
-@click.option(
-    "--no-copy",
-    type=int,
-    default=None,
-    help="No N notes in a row of a training song (in any transposition) outside the primer.",
-)
-def generate(model_dir, outputs, tempo, instrument, num_outputs, pitch_range, **options) -> None:
+@constraint_options
+def generate(model_dir, outputs, tempo, instrument, num_outputs, **options) -> None:
     """Continue a primer with a trained model and write the melody.
 
     Greedy by default (the likeliest note each time); --temperature, --top-k or --top-p
@@ -112,7 +100,7 @@ def generate(model_dir, outputs, tempo, instrument, num_outputs, pitch_range, **
     paths = [[numbered(path, k, num_outputs) for path in outputs] for k in range(num_outputs)]
     check_writable([p for group in paths for p in group])
     model = load_model(model_dir)
-    songs = model.generate(num_outputs=num_outputs, range=pitch_range, **options)
+    songs = model.generate(num_outputs=num_outputs, **options)
     songs = songs if isinstance(songs, list) else [songs]
     for song, group in zip(songs, paths, strict=True):
         click.echo(song.tiny())

@@ -58,3 +58,38 @@ param_option = click.option(
     metavar="NAME=VALUE",
     help="A model parameter (see `melodynet models --describe MODEL`); repeat for several.",
 )
+
+
+def constraint_options(command):
+    """--key, --chromatic, --meter, --bars, --pickup, --range, --end, --form, --no-copy."""
+    options = [
+        click.option(
+            "--key", default=None, help="Every pitch in this key: D, 'D major', e, 'a dorian'."
+        ),
+        click.option(
+            "--chromatic", is_flag=True, help="With --key: allow pitches outside the scale."
+        ),
+        click.option(
+            "--meter", default=None, help="Time signature for --bars [default: the song's]."
+        ),
+        click.option(
+            "--bars", type=int, default=None, help="Fill exactly N bars (per --form section)."
+        ),
+        click.option(
+            "--pickup", default=None, help="An opening partial bar: 1/2 (quarter notes) or 8."
+        ),
+        click.option("--range", "range", default=None, help="Lowest-highest pitch, e.g. D4-D6."),
+        click.option(
+            "--end", type=click.Choice(["tonic"]), default=None, help="End on the key's tonic."
+        ),
+        click.option("--form", default=None, help="Sections, e.g. AABB: equal letters repeat."),
+        click.option(
+            "--no-copy",
+            type=int,
+            default=None,
+            help="No N notes in a row of a training song (in any transposition) after the primer",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -8,6 +8,7 @@ import click
 
 from melodynet.cli.errors import Command
 from melodynet.cli.options import (
+    constraint_options,
     instrument_option,
     load_model,
     mode_option,
@@ -82,7 +83,8 @@ def render(song, outputs, part, tempo, instrument) -> None:
 )
 @tempo_option
 @instrument_option
-def report(model_dir, out, primer, length, mode, song_names, tempo, instrument) -> None:
+@constraint_options
+def report(model_dir, out, primer, length, mode, song_names, tempo, instrument, **constraints):
     """Write an HTML report on a trained model.
 
     The original and the generated melody engraved one above the other, the wrong
@@ -105,6 +107,7 @@ def report(model_dir, out, primer, length, mode, song_names, tempo, instrument) 
         songs=list(song_names) or None,
         tempo=tempo,
         instrument=instrument,
+        **constraints,
     )
     for song in made:
         if "matches" in song.extra:

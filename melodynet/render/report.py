@@ -233,6 +233,7 @@ def write_report(
     mode: str,
     song_names: Sequence[str] | None,
     options: WriteOptions,
+    constraints=None,
 ) -> list[Song]:
     """Generate from each chosen training song and write the report to ``path``."""
     from melodynet.atomic import write_text
@@ -248,7 +249,7 @@ def write_report(
     comparisons, made = [], []
     for name in names:
         original = pick_song(model.songs, name)
-        [generated] = generate_songs(model, primer, length, mode, name)
+        [generated] = generate_songs(model, primer, length, mode, name, constraints=constraints)
         compared = int(generated.extra.get("compared", 0))
         primer_length = int(generated.extra["primer"])
         comparisons.append(Comparison(original, generated, primer_length, compared, mode))

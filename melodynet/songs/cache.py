@@ -31,7 +31,7 @@ from melodynet.errors import MelodynetError
 from melodynet.songs.song import Song
 
 CACHE_ENV = "MELODYNET_CACHE"
-FORMAT = 1
+FORMAT = 2  # 2: a "# time:" header is kept (tinyNotation no longer overrides it with 4/4)
 WHERE = "\x1f"
 """Stands for the file's name in cached messages (the same bytes may live elsewhere)."""
 

@@ -62,8 +62,11 @@ def _parse_body(lines: list[tuple[int, str]], where: str) -> tuple[list[Note], s
     notes = notes_from_stream(part, where)
     if not notes:
         raise SongError(f"{where}: no notes found (expected tinyNotation such as 'g8 e8 e4')")
+    # music21 gives every tinyNotation stream a time signature (4/4 by default): only one
+    # the text wrote counts, so a '# time:' header is not overridden by the default
+    written = any(re.fullmatch(r"\d+/\d+", token) for _, _, token in positions)
     signatures = part.flatten().getElementsByClass("TimeSignature")
-    return notes, (signatures[0].ratioString if signatures else None)
+    return notes, (signatures[0].ratioString if signatures and written else None)
 
 
 def read_song(path: Path) -> Song:
