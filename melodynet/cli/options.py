@@ -93,3 +93,31 @@ def constraint_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def reading_options(command):
+    """--strict, --transpose, --quantize, --jobs and --part: how songs are read and
+    prepared for training."""
+    options = [
+        click.option("--strict", is_flag=True, help="Stop at the first song that cannot be used."),
+        click.option(
+            "--transpose",
+            default=None,
+            help="'common' (every song to C major / A minor) or a number of semitones.",
+        ),
+        click.option(
+            "--quantize",
+            default=None,
+            help="Snap durations to a grid in quarter notes, e.g. 1/4 or 1/12.",
+        ),
+        click.option(
+            "--jobs",
+            default=1,
+            show_default=True,
+            help="Processes that parse songs not yet in the cache.",
+        ),
+        part_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from melodynet.cli.errors import Command
-from melodynet.cli.options import param_option, part_option
+from melodynet.cli.options import param_option, reading_options
 from melodynet.training.options import DEFAULT_PATIENCE, STRATEGIES
 
 
@@ -65,25 +65,12 @@ from melodynet.training.options import DEFAULT_PATIENCE, STRATEGIES
     help="With --validation-split: stop after N epochs without a better validation "
     f"loss and keep the best weights.  [default: {DEFAULT_PATIENCE} with --validation-split]",
 )
-@click.option("--strict", is_flag=True, help="Stop at the first song that cannot be used.")
-@click.option(
-    "--transpose",
-    default=None,
-    help="'common' (every song to C major / A minor) or a number of semitones.",
-)
+@reading_options
 @click.option(
     "--augment",
     default=0,
     show_default=True,
     help="Also train on each song transposed by -N..+N semitones.",
-)
-@click.option(
-    "--quantize",
-    default=None,
-    help="Snap durations to a grid in quarter notes, e.g. 1/4 or 1/12.",
-)
-@click.option(
-    "--jobs", default=1, show_default=True, help="Processes that parse songs not yet in the cache."
 )
 @click.option(
     "--strategy",
@@ -93,7 +80,6 @@ from melodynet.training.options import DEFAULT_PATIENCE, STRATEGIES
     help="Train on every local device (mirrored) or on the workers TF_CONFIG names "
     "(multi-worker); see docs/scaling.md.",
 )
-@part_option
 @click.option(
     "--out",
     "out_dir",

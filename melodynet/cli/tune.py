@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from melodynet.cli.errors import Command
-from melodynet.cli.options import part_option
+from melodynet.cli.options import reading_options
 
 PARAM_HELP = (
     "NAME=SPEC to search: a comma list is a choice (units=64,128,256), LOW:HIGH a range "
@@ -56,21 +56,7 @@ PARAM_HELP = (
     show_default=True,
     help="Seed for the search and for every trial's training: the same seed, the same study.",
 )
-@click.option("--strict", is_flag=True, help="Stop at the first song that cannot be used.")
-@click.option(
-    "--transpose",
-    default=None,
-    help="'common' (every song to C major / A minor) or a number of semitones.",
-)
-@click.option(
-    "--quantize",
-    default=None,
-    help="Snap durations to a grid in quarter notes, e.g. 1/4 or 1/12.",
-)
-@click.option(
-    "--jobs", default=1, show_default=True, help="Processes that parse songs not yet in the cache."
-)
-@part_option
+@reading_options
 @click.option(
     "--out",
     "out_dir",

@@ -19,20 +19,10 @@ from fractions import Fraction
 import numpy as np
 
 from melodynet.errors import OptionError
+from melodynet.songs.preprocess import MODES
 from melodynet.songs.song import Note, Song, pitch_name
 
 _SCALE_STEPS = (0, 2, 4, 5, 7, 9, 11)  # the white keys from C
-_MODE_OFFSETS = {
-    "major": 0,
-    "ionian": 0,
-    "dorian": 2,
-    "phrygian": 4,
-    "lydian": 5,
-    "mixolydian": 7,
-    "minor": 9,
-    "aeolian": 9,
-    "locrian": 11,
-}
 _PITCH_RE = re.compile(r"^\s*([A-Ga-g])([#\-b]{0,2})(-?\d+)\s*$")
 
 
@@ -65,7 +55,7 @@ class Key:
 
     @property
     def relative_major(self) -> int:
-        return (self.tonic - _MODE_OFFSETS[self.mode]) % 12
+        return (self.tonic - MODES[self.mode]) % 12
 
     @property
     def pitch_classes(self) -> frozenset[int]:

@@ -17,7 +17,7 @@ from melodynet.errors import OptionError, SongError
 from melodynet.songs.song import Note, Song, duration_problem, pitch_name
 
 # Semitones from the relative major's tonic up to the mode's tonic.
-_MODES = {
+MODES = {
     "major": 0,
     "ionian": 0,
     "dorian": 2,
@@ -67,7 +67,7 @@ def parse_key(text: str) -> tuple[int, str] | None:
     letter, accidental, mode = match.groups()
     mode = mode.lower()
     mode = _MODE_ABBREVIATIONS.get(mode, _MODE_ABBREVIATIONS.get(mode[:3], mode))
-    if mode not in _MODES:
+    if mode not in MODES:
         return None
     shift = {"#": 1, "##": 2, "♯": 1, "sharp": 1, "-": -1, "--": -2, "b": -1, "bb": -2}
     shift |= {"♭": -1, "flat": -1}
@@ -80,7 +80,7 @@ def parse_key(text: str) -> tuple[int, str] | None:
 
 def key_name(tonic: int, mode: str) -> str:
     """'C major', 'A minor', 'D dorian', spelled the way music21 spells pitches."""
-    spelling = _MAJOR_SPELLING if _MODES[mode] in (0, 5, 7) else _MINOR_SPELLING
+    spelling = _MAJOR_SPELLING if MODES[mode] in (0, 5, 7) else _MINOR_SPELLING
     return f"{spelling[tonic % 12]} {mode}"
 
 
@@ -142,7 +142,7 @@ def common_key_shift(song: Song) -> int:
     if parsed is None:
         return 0
     tonic, mode = parsed
-    relative_major = (tonic - _MODES[mode]) % 12
+    relative_major = (tonic - MODES[mode]) % 12
     base = (-relative_major + 6) % 12 - 6
     pitches = [n.pitch for n in song.notes if n.pitch is not None]
     low, high = (min(pitches), max(pitches)) if pitches else (60, 60)
