@@ -42,8 +42,13 @@ def render_svg(
     page_height: int = MAX_PAGE_HEIGHT,
 ) -> str:
     """The song engraved as one SVG document (a string)."""
+    from importlib import resources
+
     import verovio
 
+    # verovio finds its fonts through a path set in the first thread that used it: set it
+    # each time, so engraving works in any thread (a server's workers) and after that one ends
+    verovio.setDefaultResourcePath(str(resources.files("verovio") / "data"))
     verovio.enableLog(verovio.LOG_OFF)
     toolkit = verovio.toolkit()
     toolkit.setOptions(

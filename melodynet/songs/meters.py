@@ -46,6 +46,9 @@ def check_meters(path: Path, data: bytes | None = None) -> None:
     """Raise SongError if a text, ABC or MusicXML file declares an absurd meter."""
     suffix = path.suffix.lower()
     if suffix == ".mxl":
+        from melodynet.songs.archive import check_archive
+
+        check_archive(path)  # a zip bomb is refused before anything expands it whole
         try:
             with zipfile.ZipFile(path) as archive:
                 for name in archive.namelist():

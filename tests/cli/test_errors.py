@@ -33,6 +33,18 @@ def _truncated_midi(path):
     Path(path).write_bytes(data[: len(data) - 10])
 
 
+def _zip_bomb(path):
+    """A .mxl whose one member, 200 MB of spaces, compresses to well under 1 MB."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("META-INF/container.xml", "<container/>")
+        with archive.open("score.xml", "w", force_zip64=True) as member:
+            for _ in range(200):
+                member.write(b" " * 1_000_000)
+    return path
+
+
 def _write(name, content):
     def make():
         data = content() if callable(content) else content
@@ -64,6 +76,7 @@ CASES = {
     "absurd-meter": (_write("meter.abc", "X:1\nM:811/6\nL:1/8\nK:C\nGE E2 FD D2|\n"), []),
     "garbled-meter": (_write("garbled.abc", "X:1\nT:t\nM:4E2 FD D|2CD EF:4/4\n:L0/\n"), []),
     "garbage-musicxml": (_write("garbage.musicxml", "<score-partwise><part"), []),
+    "zip-bomb": (lambda: _zip_bomb("bomb.mxl"), []),
     "directory": (lambda: Path("somedir").mkdir() or "somedir", []),
     "unknown-suffix": (_write("song.xyz", "c4 d4"), []),
     "transposed-out-of-range": (
