@@ -48,9 +48,9 @@ def cli() -> None:
 
 
 def _add_commands() -> None:
-    from melodynet.cli import crossval, evaluate, generate, listing, render, train, tune
+    from melodynet.cli import crossval, evaluate, generate, listing, render, studio, train, tune
 
-    for module in (train, tune, generate, evaluate, render, listing, crossval):
+    for module in (train, tune, generate, evaluate, render, listing, crossval, studio):
         for command in module.COMMANDS:
             cli.add_command(command)
 
