@@ -35,6 +35,7 @@ from melodynet.errors import (
     TrainingInterrupted,
 )
 from melodynet.hookspecs import (
+    BundleSpec,
     EncodingSpec,
     ModelConfig,
     ModelSpec,
@@ -48,9 +49,11 @@ from melodynet.hookspecs import (
 from melodynet.songs.song import Note, Song
 
 if TYPE_CHECKING:
+    from melodynet.evaluation.baselines import baselines
     from melodynet.model import Model, load
     from melodynet.network import describe_model
     from melodynet.songs.files import read
+    from melodynet.songs.split import split_songs
     from melodynet.training.run import Progress, train
     from melodynet.tuning import tune
 
@@ -63,6 +66,8 @@ _LAZY = {
     "train": "melodynet.training.run",
     "Progress": "melodynet.training.run",
     "load": "melodynet.model",
+    "split_songs": "melodynet.songs.split",
+    "baselines": "melodynet.evaluation.baselines",
     "describe_model": "melodynet.network",
     "Model": "melodynet.model",
     "tune": "melodynet.tuning",
@@ -87,6 +92,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BundleError",
+    "BundleSpec",
     "EncodingSpec",
     "MelodynetError",
     "MelodynetWarning",
@@ -108,11 +114,13 @@ __all__ = [
     "WriteOptions",
     "WriterSpec",
     "__version__",
+    "baselines",
     "crossval",
     "describe_model",
     "hookimpl",
     "load",
     "read",
+    "split_songs",
     "train",
     "tune",
 ]

@@ -192,6 +192,27 @@ class WriterSpec:
     check: Callable[[Path], None] | None = None
 
 
+@dataclass(frozen=True)
+class BundleSpec:
+    """A trained bundle a plugin ships, usable by name: ``--model-dir NAME``,
+    ``melodynet.load(NAME)``.
+
+    ``path`` is the bundle directory inside the plugin's package; build it from the
+    module's own file (``Path(__file__).parent / "bundles" / "german-folk"``) so it is right
+    wherever the package is installed. A relative path is taken relative to the directory
+    of the plugin's module. ``corpus`` and ``licence`` say in one line what it was trained
+    on and under which terms, for ``melodynet bundles``.
+    """
+
+    name: str
+    """Lower-case words joined by '-', unique across plugins (``german-folk``)."""
+    path: str | Path
+    description: str = ""
+    """One line: what it writes."""
+    corpus: str = ""
+    licence: str = ""
+
+
 @hookspec
 def register_models(register: Callable[[ModelSpec], None]) -> None:
     """Register model architectures: ``register(ModelSpec(...))``."""
@@ -215,3 +236,8 @@ def register_writers(register: Callable[[WriterSpec], None]) -> None:
 @hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``melodynet`` command line: ``@cli.command()``."""
+
+
+@hookspec
+def register_bundles(register: Callable[[BundleSpec], None]) -> None:
+    """Register trained bundles shipped in the package: ``register(BundleSpec(...))``."""

@@ -6,6 +6,7 @@ generates, evaluates, reports and saves. TensorFlow is imported when a bundle is
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,17 @@ class Model:
 
         return evaluate(self, stats)
 
+    def score(self, songs: list[Song]) -> dict[str, Any]:
+        """NLL per note (nats and bits), perplexity and accuracies on ``songs`` (held out:
+        songs it did not train on), scored from note ``window`` on, as the baselines are."""
+        import math
+
+        from melodynet.evaluation.scores import heldout_score
+
+        found = heldout_score(self, list(songs)).to_json()
+        found["bits_per_note"] = round(found["nll"] / math.log(2), 6)
+        return found
+
     def save(self, path: str | Path, *, replace: bool = True) -> Path:
         """Write the bundle to directory ``path`` (whole, or not at all) and make it the
         latest bundle; ``replace=False`` refuses to overwrite one."""
@@ -215,14 +227,46 @@ def _plugin_spec(meta: bundle.BundleMeta, directory: Path) -> tuple[ModelSpec, E
 
 
 def bundle_dir(path: str | Path | None = None) -> Path:
-    """The bundle ``path`` names, checked without TensorFlow; None: the latest trained."""
-    directory = Path(path) if path is not None else bundle.latest()
+    """The bundle ``path`` names, checked without TensorFlow; None: the latest trained.
+
+    ``path`` is a bundle directory or the name of a bundle a plugin ships
+    (``german-folk``, see ``melodynet bundles``); a directory that exists wins."""
+    directory = find_bundle(path) if path is not None else bundle.latest()
     bundle.read_meta(directory)
     return directory
 
 
+def find_bundle(path: str | Path) -> Path:
+    """The directory of bundle ``path``: the path itself when it exists, else the directory
+    of the installed bundle of that name. Neither: a BundleError naming the installed ones."""
+    directory = Path(path)
+    if directory.exists():
+        return directory
+    reg = registry()
+    spec = reg.bundle(str(path))
+    if spec is not None:
+        found = Path(spec.path)
+        if not found.is_dir():
+            plugin = reg.bundle_plugin(spec.name)
+            raise BundleError(
+                f"bundle {spec.name!r} of {plugin.distribution or plugin.name} is missing its "
+                f"directory {found}; reinstall {plugin.distribution or 'the plugin'}"
+            )
+        return found
+    names = sorted(reg.bundles)
+    close = difflib.get_close_matches(str(path), names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    installed = (
+        f"installed bundles: {', '.join(names)}" if names else "no pretrained bundles installed"
+    )
+    raise BundleError(
+        f"{path}: no such model bundle directory or installed bundle{hint}; {installed}"
+    )
+
+
 def load(path: str | Path | None = None) -> Model:
-    """The model saved in bundle directory ``path`` (None: the most recently trained).
+    """The model saved in bundle directory ``path`` (None: the most recently trained), or
+    the installed bundle of that name (``melodynet.load("german-folk")``).
 
     TensorFlow is imported only when the network has no numpy form (a plugin's own layers,
     a bundle saved before numpy networks) or when ``Model.network`` is asked for."""

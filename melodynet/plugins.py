@@ -21,7 +21,7 @@ import pluggy
 
 from melodynet import hookspecs
 from melodynet.errors import MelodynetError, PluginWarning, one_line, warn
-from melodynet.hookspecs import EncodingSpec, ModelSpec, ReaderSpec, WriterSpec
+from melodynet.hookspecs import BundleSpec, EncodingSpec, ModelSpec, ReaderSpec, WriterSpec
 
 if TYPE_CHECKING:
     import click
@@ -83,6 +83,8 @@ class Registry:
     encodings: dict[str, Provided] = field(default_factory=dict)
     readers: dict[str, Provided] = field(default_factory=dict)
     writers: dict[str, Provided] = field(default_factory=dict)
+    bundles: dict[str, Provided] = field(default_factory=dict)
+    """Pretrained bundles by name; each spec's ``path`` is absolute."""
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     manager: pluggy.PluginManager | None = None
 
@@ -103,6 +105,15 @@ class Registry:
     def writer(self, suffix: str) -> WriterSpec | None:
         found = self.writers.get(suffix.lower())
         return found.spec if found else None
+
+    def bundle(self, name: str) -> BundleSpec | None:
+        """The registered bundle called ``name``, or None."""
+        found = self.bundles.get(name)
+        return found.spec if found else None
+
+    def bundle_plugin(self, name: str) -> PluginInfo:
+        plugin = self.bundles[name].plugin
+        return next(p for p in self.plugins if p.name == plugin)
 
     def _lookup(self, table: str, kind: str, name: str) -> Provided:
         entries: dict[str, Provided] = getattr(self, table)
@@ -188,6 +199,8 @@ def _collect(pm: pluggy.PluginManager, registry: Registry, cli: click.Group | No
 
     def make_register(table: str, kind: str, plugin_name: str) -> Callable[[Any], None]:
         def register(spec: Any) -> None:
+            if table == "bundles":
+                spec = _absolute(spec, pm.get_plugin(plugin_name))
             _add(registry, table, kind, spec, plugin_name)
             infos[plugin_name].provides.append(f"{kind}:{_label(table, spec)}")
 
@@ -198,6 +211,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry, cli: click.Group | No
         ("register_encodings", "encodings", "encoding"),
         ("register_readers", "readers", "reader"),
         ("register_writers", "writers", "writer"),
+        ("register_bundles", "bundles", "bundle"),
     ]
     for hook_name, table, kind in hooks:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
@@ -225,9 +239,31 @@ def _call(impl: pluggy.HookImpl, kwargs: dict[str, Any], info: PluginInfo) -> No
 
 
 def _label(table: str, spec: Any) -> str:
-    return (
-        spec.name if table in ("models", "encodings") else f"{spec.name} {','.join(spec.suffixes)}"
-    )
+    if table in ("models", "encodings", "bundles"):
+        return spec.name
+    return f"{spec.name} {','.join(spec.suffixes)}"
+
+
+def _absolute(spec: Any, plugin: Any) -> Any:
+    """The BundleSpec with its path made absolute: a relative path is taken from the
+    directory of the plugin's module."""
+    import dataclasses
+    from pathlib import Path
+
+    if not isinstance(spec, BundleSpec):
+        return spec  # _add names the wrong type
+    if not isinstance(spec.path, str | Path) or not str(spec.path):
+        raise TypeError(f"bundle {spec.name!r}: path must be a directory path, not {spec.path!r}")
+    path = Path(spec.path)
+    if not path.is_absolute():
+        where = getattr(plugin, "__file__", None)
+        if where is None:
+            raise ValueError(
+                f"bundle {spec.name!r}: path {str(path)!r} is relative and the plugin has no "
+                "module file to take it from; use Path(__file__).parent / ..."
+            )
+        path = Path(where).resolve().parent / path
+    return dataclasses.replace(spec, path=path)
 
 
 def _add(registry: Registry, table: str, kind: str, spec: Any, plugin: str) -> None:
@@ -236,6 +272,7 @@ def _add(registry: Registry, table: str, kind: str, spec: Any, plugin: str) -> N
         "encodings": EncodingSpec,
         "readers": ReaderSpec,
         "writers": WriterSpec,
+        "bundles": BundleSpec,
     }[table]
     if not isinstance(spec, expected):
         raise TypeError(f"register expects a {expected.__name__}, got {type(spec).__name__}")
@@ -245,16 +282,16 @@ def _add(registry: Registry, table: str, kind: str, spec: Any, plugin: str) -> N
         check_declarations(spec.params)
     entries: dict[str, Provided] = getattr(registry, table)
     aliases = registry.aliases.setdefault(table, {})
-    if table in ("models", "encodings"):
+    if table in ("models", "encodings", "bundles"):
         keys = [spec.name]
-        names = [spec.name, *spec.aliases]
+        names = [spec.name, *getattr(spec, "aliases", ())]
         for name in names:
             if not _NAME_RE.match(name):
                 raise ValueError(f"invalid {kind} name {name!r} (use lower-case words and '-')")
             if name in entries or name in aliases:
                 owner = entries[name].plugin if name in entries else aliases[name]
                 raise ValueError(f"{kind} {name!r} is already provided by {owner}")
-        for alias in spec.aliases:
+        for alias in getattr(spec, "aliases", ()):
             aliases[alias] = spec.name
     else:
         keys = [s.lower() for s in spec.suffixes]
@@ -271,7 +308,7 @@ def _add(registry: Registry, table: str, kind: str, spec: Any, plugin: str) -> N
 
 def _drop(registry: Registry, plugin: str) -> None:
     """Forget everything a failed plugin registered before it failed."""
-    for table in ("models", "encodings", "readers", "writers"):
+    for table in ("models", "encodings", "readers", "writers", "bundles"):
         entries: dict[str, Provided] = getattr(registry, table)
         for key in [k for k, v in entries.items() if v.plugin == plugin]:
             del entries[key]

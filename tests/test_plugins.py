@@ -23,6 +23,7 @@ from tests.conftest import BUTTERFLY, ROOT, SONGS, needs_plugins
 
 DOC = ROOT / "docs" / "plugins.md"
 HOOKS = [
+    "register_bundles",
     "register_commands",
     "register_encodings",
     "register_models",
@@ -318,6 +319,7 @@ def test_hook_examples_load_as_a_plugin(hook_examples):
     assert plugin["status"] == "ok", plugin["error"]
     assert plugin["hooks"] == HOOKS
     assert sorted(plugin["provides"]) == [
+        "bundle:my-tunes",
         "encoding:octave-split",
         "model:stateful-simple-rnn",
         "reader:notes .notes",

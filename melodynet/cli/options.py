@@ -13,7 +13,8 @@ model_dir_option = click.option(
     "--model-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Bundle to use [default: the most recently trained].",
+    help="Bundle to use: a directory, or the name of an installed pretrained bundle (see "
+    "`melodynet bundles`) [default: the most recently trained].",
 )
 mode_option = click.option(
     "--mode",

@@ -235,3 +235,15 @@ def evaluate_baselines(
     vocabulary = Vocabulary(vocabulary_songs if vocabulary_songs is not None else training)
     models = [RepeatPrevious(training, vocabulary), NGram(training, order, vocabulary)]
     return [score(m, heldout, window) for m in models]
+
+
+def baselines(
+    training: Sequence[Song], heldout: Sequence[Song], *, window: int = 4, orders=(3,)
+) -> list[dict]:
+    """Repeat-previous and an n-gram of each order, fitted on ``training`` and scored on
+    ``heldout`` from note ``window`` on (as ``Model.score`` scores a network): NLL per note,
+    perplexity and accuracies, as JSON-ready dicts."""
+    vocabulary = Vocabulary(training)
+    models = [RepeatPrevious(training, vocabulary)]
+    models += [NGram(training, order, vocabulary) for order in orders]
+    return [score(m, heldout, window).to_json() for m in models]

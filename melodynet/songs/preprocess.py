@@ -158,7 +158,10 @@ def to_common_key(song: Song) -> Song:
         analysed = analyse_key(song)
         if analysed:
             song = replace(song, key=analysed, extra={**song.extra, "key_from": "analysis"})
-    return transpose(song, common_key_shift(song))
+    moved = transpose(song, common_key_shift(song))
+    # a song already in the common key is marked too: the model knows its songs share a key
+    moved.extra.setdefault("transposed", "+0")
+    return moved
 
 
 def augment_transpositions(
