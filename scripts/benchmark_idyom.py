@@ -4,6 +4,7 @@ cross-validation on kinder and the Bach chorales, next to the published figures.
     python scripts/benchmark_idyom.py                    # both data sets, the four rows
     python scripts/benchmark_idyom.py --datasets kinder --json results.json
     python scripts/benchmark_idyom.py --extra            # also geometric combinations
+    python scripts/benchmark_idyom.py --network          # also the best network (slow)
 
 Uses the public API only (melodynet.read, melodynet.crossval); docs/benchmarks.md gives
 the protocol, the choices behind it and the figures it printed.
@@ -38,6 +39,26 @@ ROWS = [
     ("LTM+ C*I", {"models": "ltm+"}, {"kinder": 2.237, "chorales": 2.375}),
     ("LTM+ C*I + STM C*I, b=2", {"models": "both+"}, {"kinder": 2.106, "chorales": 2.347}),
 ]
+NETWORK = {
+    # the best network configuration of docs/benchmarks.md (issue 15): a stateful LSTM
+    # on pitch and duration, transposition-augmented, early-stopped inside the training
+    # folds, mixed with PPM LTM+ and STM over pitches and an LTM+ over intervals
+    "model": "stateful-lstm",
+    "encoding": "split",
+    "units": 192,
+    "params": {"dropout": 0.4},
+    "batch_size": 16,
+    "learning_rate": 0.005,
+    "augment": 6,
+    "epochs": 25,
+    "patience": 3,
+    "mix": "both+,interval-ltm+",
+}
+"""``melodynet crossval SONGS --model stateful-lstm --encoding split --units 192 -p
+dropout=0.4 --batch-size 16 --learning-rate 0.005 --augment 6 --epochs 25 --patience 3
+--mix both+,interval-ltm+``"""
+NETWORK_TARGET = {"kinder": 2.00, "chorales": 1.90}
+"""Issue 15's targets for a network (melody mean, bits per note)."""
 EXTRA = [
     ("... geometric, b=2", {"models": "both+", "combination": "geometric"}, {}),
     (
@@ -55,6 +76,11 @@ def main() -> None:
     parser.add_argument("--random-seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2, help="processes parsing scores")
     parser.add_argument("--extra", action="store_true", help="also geometric combinations")
+    parser.add_argument(
+        "--network",
+        action="store_true",
+        help="also the best network configuration (NETWORK; about 20 min a data set)",
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
 
@@ -86,6 +112,24 @@ def main() -> None:
                     "seconds": round(r.seconds, 2),
                 }
             )
+        if args.network:
+            import os
+
+            load = os.getloadavg()
+            r = melodynet.crossval(songs, folds=args.folds, random_seed=args.random_seed, **NETWORK)
+            results[name]["rows"].append(
+                {
+                    "row": "network: " + r.description,
+                    "description": r.description,
+                    "params": NETWORK,
+                    "pearce": None,
+                    "target": NETWORK_TARGET[name],
+                    "melody_mean": round(r.melody_mean, 6),
+                    "bits_per_note": round(r.bits_per_note, 6),
+                    "seconds": round(r.seconds, 2),
+                    "load_average": [round(x, 2) for x in (*load, *os.getloadavg())],
+                }
+            )
 
     for name, res in results.items():
         ref = PEARCE[name]
@@ -97,10 +141,11 @@ def main() -> None:
         print("| model | Pearce | melody mean | difference | all notes | seconds |")
         print("|---|---|---|---|---|---|")
         for row in res["rows"]:
-            published = row["pearce"]
+            published = row["pearce"] or row.get("target")
             diff = f"{row['melody_mean'] - published:+.3f}" if published else "-"
+            shown = f"target {published:.2f}" if row.get("target") else (published or "-")
             print(
-                f"| {row['row']} | {published if published else '-'} | "
+                f"| {row['row']} | {shown} | "
                 f"{row['melody_mean']:.3f} | {diff} | {row['bits_per_note']:.3f} | "
                 f"{row['seconds']:.1f} |"
             )

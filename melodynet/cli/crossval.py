@@ -81,11 +81,57 @@ TRAIN_OPTIONS = (
     "--augment", type=int, default=None, help="Network: also train on songs transposed ±N."
 )
 @click.option(
+    "--mix",
+    default="none",
+    show_default=True,
+    metavar="MODELS",
+    help="Network: combine its prediction of each note with PPM models, as IDyOM combines "
+    "its own: stm (PPM over the melody so far), ltm (PPM trained on the training folds), "
+    "ltm+ (which also learns each test melody), both (ltm,stm), both+ (ltm+,stm), and "
+    "interval-ltm, interval-ltm+, interval-stm (the same over pitch intervals); several "
+    "with commas: both+,interval-ltm+.",
+)
+@click.option(
+    "--mix-combination",
+    type=click.Choice(["geometric", "arithmetic"]),
+    default="geometric",
+    show_default=True,
+    help="Network with --mix: entropy-weighted geometric or arithmetic mean.",
+)
+@click.option(
+    "--mix-bias",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Network with --mix: entropy-weighting bias b (weights (H/log2|A|)^-b; 0: equal).",
+)
+@click.option(
+    "--ensemble",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Network: train N networks per fold (seeds S..S+N-1) and average their predictions.",
+)
+@click.option(
     "--jobs", default=1, show_default=True, help="Processes that parse songs not yet in the cache."
 )
 @part_option
 def crossval(
-    songs, model_name, folds, predict, random_seed, params, ic_out, as_json, jobs, part, **train
+    songs,
+    model_name,
+    folds,
+    predict,
+    random_seed,
+    params,
+    ic_out,
+    as_json,
+    mix,
+    mix_combination,
+    mix_bias,
+    ensemble,
+    jobs,
+    part,
+    **train,
 ) -> None:
     """Cross-validate a model on SONGS and report bits per note, IDyOM's protocol:
     train on all folds but one, predict every note of the melodies of that one.
@@ -94,6 +140,7 @@ def crossval(
     melodynet crossval corpus:essenFolksong/kinder0
     melodynet crossval corpus:essenFolksong/kinder0 -p models=stm
     melodynet crossval corpus:essenFolksong/kinder0 --model stateful-lstm --epochs 50
+    melodynet crossval corpus:essenFolksong/kinder0 --model stateful-lstm --mix both+
 
     A line per fold goes to stderr, the table to stdout. See docs/benchmarks.md.
     """
@@ -124,6 +171,10 @@ def crossval(
         params=given or None,
         ic_out=ic_out,
         on_fold=on_fold,
+        mix=mix,
+        mix_combination=mix_combination,
+        mix_bias=mix_bias,
+        ensemble=ensemble,
         **options,
     )
     if ic_out is not None:

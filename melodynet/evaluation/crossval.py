@@ -41,6 +41,11 @@ songs held out for early stopping, never the test fold), and the seed as
   network cannot name) still has a probability: ``UNSEEN`` = 0.001 costs at most
   0.0015 bits per note.
 
+A network's distributions may then be averaged over an ensemble (``ensemble=N``
+networks per fold, seeds ``random_seed`` upwards) and mixed with PPM models
+(``mix=``, ``melodynet.evaluation.mix``: the LTM(+), the STM and the same over pitch
+intervals, combined with the network by ``ppm.combine``'s entropy-weighted mean).
+
 ``ppm`` (``melodynet.evaluation.ppm``) is IDyOM's model; ``params`` are its switches.
 """
 
@@ -58,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from melodynet.errors import MelodynetError, OptionError
+from melodynet.evaluation.mix import DEFAULT_MIX_BIAS, DEFAULT_MIX_COMBINATION, MixOptions, mix_fold
 from melodynet.songs.song import Note, Song
 
 PREDICT = ("pitch", "note")
@@ -166,6 +172,12 @@ class CrossvalResult:
     """Melodies left out (no events to predict), by name."""
     train_options: dict[str, Any] = field(default_factory=dict)
     """A network's training options (``melodynet.train``'s), as used in every fold."""
+    mix: dict[str, Any] = field(default_factory=dict)
+    """A network's mixing with PPM models (``mix``, ``mix_combination``, ``mix_bias``);
+    empty for ``ppm`` and for a network alone."""
+    ensemble: int = 1
+    """Networks trained per fold (seeds ``random_seed`` upwards), their distributions
+    averaged."""
 
     def to_json(self, notes: bool = False) -> dict:
         out = {
@@ -183,6 +195,8 @@ class CrossvalResult:
             "per_fold": [f.to_json() for f in self.folds],
             "params": dict(self.params),
             "train_options": {k: v for k, v in self.train_options.items() if _plain(v)},
+            "mix": dict(self.mix),
+            "ensemble": self.ensemble,
             "seconds": round(self.seconds, 3),
             "skipped": list(self.skipped),
         }
@@ -265,6 +279,10 @@ def crossval(
     params: dict[str, Any] | None = None,
     ic_out: str | Path | None = None,
     on_fold: Callable[[FoldScore], None] | None = None,
+    mix: str | Sequence[str] = "none",
+    mix_combination: str = DEFAULT_MIX_COMBINATION,
+    mix_bias: float = DEFAULT_MIX_BIAS,
+    ensemble: int = 1,
     **train_options: Any,
 ) -> CrossvalResult:
     """Cross-validate ``model`` on ``songs`` (Songs, or sources as ``melodynet.read``
@@ -277,6 +295,14 @@ def crossval(
     ``predict``: ``"pitch"`` or ``"note"``. ``ic_out``: also write the per-note table
     there (tab-separated, or comma-separated for ``.csv``), whole or not at all.
     ``on_fold`` hears each fold's score as it is done.
+
+    For a network: ``mix`` (``"stm"``, ``"ltm"``, ``"ltm+"``, ``"both"``, ``"both+"``,
+    ``"interval-ltm+"``..., several with commas; default ``"none"``) combines its
+    distribution with those PPM models, note by note, by the entropy-weighted
+    ``mix_combination`` mean (``"geometric"`` or
+    ``"arithmetic"``) with bias ``mix_bias`` (``melodynet.evaluation.mix``);
+    ``ensemble=N`` trains N networks per fold (seeds ``random_seed`` .. ``+ N - 1``) and
+    averages their distributions (arithmetic mean) before any mixing.
     """
     started = time.perf_counter()
     if predict not in PREDICT:
@@ -288,8 +314,21 @@ def crossval(
 
         ic_out = Path(ic_out)
         check_target(ic_out)
+    mixing = MixOptions(mix, mix_combination, mix_bias)
+    if mixing.intervals and predict != "pitch":
+        raise OptionError("mix: interval models predict pitches (predict pitch)", option="mix")
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        raise OptionError(
+            f"ensemble must be a whole number of at least 1, not {ensemble!r}", "ensemble"
+        )
     songs = _songs(songs, train_options)
     if model == "ppm":
+        if mixing.active or ensemble != 1:
+            raise OptionError(
+                f"{'mix' if mixing.active else 'ensemble'} is for networks: ppm's own "
+                "models are chosen by its param models (docs/benchmarks.md)",
+                option="mix" if mixing.active else "ensemble",
+            )
         if train_options:
             first = sorted(train_options)[0]
             raise OptionError(
@@ -305,6 +344,10 @@ def crossval(
         settings, description, train_options = _network_settings(
             model, params, random_seed, train_options
         )
+        if ensemble > 1:
+            description += f", ensemble of {ensemble}"
+        if mixing.active:
+            description += f", {mixing.describe()}"
 
     events, skipped = _events(songs, predict)
     alphabet = sorted({key for m in events for key in m.keys}, key=_symbol_order(predict))
@@ -334,6 +377,15 @@ def crossval(
                 model,
                 settings,
                 train_options,
+                ensemble,
+            )
+            dists = mix_fold(
+                dists,
+                [symbols[i] for i in train],
+                [symbols[i] for i in test],
+                len(alphabet),
+                mixing,
+                [int(a) for a in alphabet] if predict == "pitch" else None,
             )
         for i, dist in zip(test, dists, strict=True):
             scores[i] = _score_melody(events[i], i, k, symbols[i], dist)
@@ -368,6 +420,8 @@ def crossval(
         scores=every,
         skipped=skipped,
         train_options={} if model == "ppm" else dict(train_options),
+        mix=mixing.to_json() if mixing.active else {},
+        ensemble=ensemble,
     )
     if ic_out is not None:
         from melodynet.atomic import write_text
@@ -502,8 +556,10 @@ def _network_fold(
     model: str,
     params: dict[str, Any],
     train_options: dict[str, Any],
+    ensemble: int = 1,
 ) -> list[np.ndarray]:
-    """Train on the training melodies; the distribution before every test note."""
+    """Train on the training melodies (``ensemble`` networks, seeds ``random_seed``
+    upwards); the distribution before every test note (the networks' mean)."""
     import melodynet
 
     options = dict(train_options)
@@ -515,19 +571,27 @@ def _network_fold(
             f"window {window}: fewer than two training melodies have more than {window} notes",
             option="window",
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        trained = melodynet.train(long_enough, model=model, params=params, **options)
     unigram = np.ones(len(alphabet))
     for melody in train:
         for key in melody.keys:
             unigram[index[key]] += 1
     unigram /= unigram.sum()
-    mapping = _output_mapping(trained.codec, alphabet, index, predict)
-    return [
-        (1 - UNSEEN) * dist + UNSEEN / len(alphabet)
-        for dist in _network_distributions(trained, test, mapping, unigram)
-    ]
+    total: list[np.ndarray] | None = None
+    seed = options.get("random_seed", 0)
+    for member in range(ensemble):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trained = melodynet.train(
+                long_enough,
+                model=model,
+                params=params,
+                **{**options, "random_seed": seed + member},
+            )
+        mapping = _output_mapping(trained.codec, alphabet, index, predict)
+        dists = _network_distributions(trained, test, mapping, unigram)
+        total = dists if total is None else [a + b for a, b in zip(total, dists, strict=True)]
+        del trained
+    return [(1 - UNSEEN) * dist / ensemble + UNSEEN / len(alphabet) for dist in total]
 
 
 def _as_song(melody: _Melody) -> Song:

@@ -173,3 +173,136 @@ def test_a_network_is_scored_through_the_same_protocol(songs, tmp_path):
         validation_split=0,
     )
     assert math.isfinite(split.bits_per_note) and split.notes == sum(len(s) for s in songs)
+
+
+def test_mix_and_ensemble_options_are_checked(songs):
+    from melodynet.evaluation.mix import MixOptions, parse_mix
+
+    for kwargs, option in (
+        ({"model": "mlp", "mix": "lstm"}, "mix"),
+        ({"model": "mlp", "mix": "stm", "mix_combination": "median"}, "mix_combination"),
+        ({"model": "mlp", "mix": "stm", "mix_bias": -1}, "mix_bias"),
+        ({"model": "mlp", "mix": "stm", "mix_bias": "2"}, "mix_bias"),
+        ({"model": "mlp", "ensemble": 0}, "ensemble"),
+        ({"model": "mlp", "ensemble": 1.5}, "ensemble"),
+        ({"mix": "stm"}, "mix"),  # ppm: its own models are its param models
+        ({"ensemble": 2}, "ensemble"),
+    ):
+        with pytest.raises(OptionError) as caught:
+            melodynet.crossval(songs, folds=2, **kwargs)
+        assert caught.value.option == option, kwargs
+    with pytest.raises(OptionError) as caught:  # interval models predict pitches
+        melodynet.crossval(songs, model="mlp", folds=2, predict="note", mix="interval-stm")
+    assert caught.value.option == "mix"
+    assert MixOptions().models == () and not MixOptions().active
+    assert MixOptions().name == "none" and MixOptions("none").describe() == ""
+    both = MixOptions("both+", "arithmetic", 2)
+    assert both.models == ("ltm+", "stm") and both.bias == 2.0 and not both.intervals
+    assert both.describe() == "mixed with PPM LTM+, STM (arithmetic, b=2)"
+    assert MixOptions("stm").describe() == "mixed with PPM STM (geometric, b=1)"
+    assert MixOptions("ltm").to_json() == {
+        "mix": "ltm",
+        "mix_combination": "geometric",
+        "mix_bias": 1.0,
+    }
+    # several models with commas, in a fixed order; aliases expand; a list works too
+    assert parse_mix(" Interval-LTM+, both+ ") == ("ltm+", "stm", "interval-ltm+")
+    assert parse_mix(["stm", "ltm"]) == ("ltm", "stm") == parse_mix("both")
+    assert parse_mix("none") == () == parse_mix(None)
+    assert MixOptions("both+,interval-ltm+").intervals
+    for bad in ("ltm,ltm+", "interval-ltm,interval-ltm+", "lstm", "stm,,ltm", ["stm", 3]):
+        with pytest.raises(OptionError) as caught:
+            parse_mix(bad)
+        assert caught.value.option == "mix", bad
+
+
+def test_the_mixer_combines_a_network_with_ppm_as_ppm_combines_its_models():
+    from melodynet.evaluation import ppm
+    from melodynet.evaluation.mix import MixOptions, PPMMixer, mix_fold
+
+    training = [[0, 1, 2, 0, 1, 2], [2, 1, 0, 2, 1, 0]]
+    test = [[0, 1, 2, 0, 1, 2, 0], [1, 1, 1, 1]]
+    network = [np.full((len(m), 4), 0.25) for m in test]
+    assert mix_fold(network, training, test, 4, MixOptions()) == network
+    for models in ("stm", "ltm", "ltm+", "both", "both+"):
+        options = MixOptions(models, "arithmetic", 2)
+        mixed = mix_fold(network, training, test, 4, options)
+        assert [m.shape for m in mixed] == [(7, 4), (4, 4)]
+        assert all(np.allclose(m.sum(axis=1), 1) for m in mixed)
+    # both+ is ppm's LTM+ and STM, learnt the same way, with the network as a third model
+    options = MixOptions("both+", "geometric", 1)
+    mixed = mix_fold(network, training, test, 4, options)
+    parts = ppm.predict_fold(training, test, 4, {"models": "ltm+"})
+    for net, melody, long, out in zip(network, test, parts, mixed, strict=True):
+        short = ppm.PPM(4).predict(melody, learn=True)
+        assert np.allclose(out, ppm.combine([net, long, short], "geometric", 1))
+    # a repeated motif: the mixture predicts the melody better than the uniform network
+    ic = -np.log2(mixed[1][np.arange(4), test[1]]).mean()
+    assert ic < 2.0
+    with pytest.raises(ValueError):
+        PPMMixer(training, 4, options).mix(np.ones((3, 4)) / 4, test[0])
+    # interval models: a melody transposed is as predictable as the training one
+    pitches = [60, 62, 64, 66, 68, 70]  # whole tones: [1, 2, 3, 2, 1] is [0, 1, 2, 1, 0] moved
+    intervals = MixOptions("interval-ltm")
+    with pytest.raises(OptionError):
+        PPMMixer(training, 6, intervals)  # no pitches given
+    mixer = PPMMixer([[0, 1, 2, 1, 0]] * 3, 6, intervals, pitches)
+    uniform = np.full((5, 6), 1 / 6)
+    same, moved = mixer.mix(uniform, [0, 1, 2, 1, 0]), mixer.mix(uniform, [1, 2, 3, 2, 1])
+    assert np.allclose(same[0], uniform[0])  # the first note has no interval
+    assert np.allclose(same.sum(axis=1), 1)
+    ic = [
+        -np.log2(d[np.arange(5), m]).mean()
+        for d, m in ((same, [0, 1, 2, 1, 0]), (moved, [1, 2, 3, 2, 1]))
+    ]
+    # (the same up to the pitches each interval would leave the alphabet for)
+    assert ic[0] == pytest.approx(ic[1], abs=0.25) and ic[1] < np.log2(6) - 1
+    pitch_only = PPMMixer([[0, 1, 2, 1, 0]] * 3, 6, MixOptions("ltm")).mix(uniform, [1, 2, 3, 2, 1])
+    assert -np.log2(pitch_only[np.arange(5), [1, 2, 3, 2, 1]]).mean() > ic[1] + 0.5
+
+
+def test_command_line_mix_options(songs, tmp_path, runner):
+    paths = []
+    for i, song in enumerate(songs):
+        paths.append(tmp_path / f"tune{i}.txt")
+        song.write(paths[-1])
+    one_line_error(runner("crossval", *paths, "--folds", "3", "--mix", "stm"), "--mix")
+    one_line_error(runner("crossval", *paths, "--folds", "3", "--ensemble", "2"), "--ensemble")
+    bad = runner("crossval", *paths, "--model", "mlp", "--folds", "3", "--mix", "lstm")
+    one_line_error(bad, "--mix", "lstm")
+    bias = runner("crossval", *paths, "--model", "mlp", "--mix", "stm", "--mix-bias", "-1")
+    one_line_error(bias, "--mix-bias")
+
+
+@pytest.mark.slow
+def test_a_network_mixed_with_ppm_scores_at_least_as_well_as_its_parts():
+    kinder = melodynet.read("corpus:essenFolksong/kinder0")[:12]
+    common = dict(
+        model="stateful-lstm",
+        folds=2,
+        epochs=3,
+        units=16,
+        encoding="split",
+        augment=1,
+        random_seed=0,
+    )
+    alone = melodynet.crossval(kinder, **common)
+    mixed = melodynet.crossval(kinder, mix="both+", mix_combination="geometric", **common)
+    idyom = melodynet.crossval(kinder, folds=2, random_seed=0)  # ppm's LTM+ with STM
+    assert math.isfinite(mixed.melody_mean) and math.isfinite(mixed.bits_per_note)
+    assert mixed.notes == alone.notes == idyom.notes
+    assert mixed.mix == {"mix": "ltm+,stm", "mix_combination": "geometric", "mix_bias": 1.0}
+    assert "mixed with PPM LTM+, STM" in mixed.description
+    assert mixed.to_json()["mix"]["mix"] == "ltm+,stm"
+    # lower than the network alone (3 epochs: weak), and comparable with ppm's own mix
+    assert mixed.melody_mean < alone.melody_mean
+    assert mixed.melody_mean < idyom.melody_mean + 0.25
+
+
+@pytest.mark.slow
+def test_an_ensemble_averages_networks_of_successive_seeds(songs):
+    common = dict(model="mlp", folds=2, epochs=2, units=8, window=2)
+    two = melodynet.crossval(songs, ensemble=2, mix="stm,interval-ltm+", **common)
+    assert two.ensemble == 2 and "ensemble of 2" in two.description
+    assert two.to_json()["ensemble"] == 2
+    assert math.isfinite(two.melody_mean) and two.notes == 49
