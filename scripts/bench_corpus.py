@@ -195,13 +195,11 @@ def work_load(inputs, jobs):
 
 
 def _split(songs):
-    """(training, test, test songs made only of training notes): the benchmark's split.
+    """(training, test, test songs made only of training notes): the benchmark's split,
+    the one ``validation_split`` makes."""
+    import melodynet
 
-    INTERNAL: melodynet.songs.split.split_songs, the split ``validation_split`` makes; the
-    API offers no way to split songs without training on them."""
-    from melodynet.songs.split import split_songs
-
-    training, test = split_songs(songs, SPLIT, SEED)
+    training, test = melodynet.split_songs(songs, SPLIT, SEED)
     return training, test, _encodable(training, test)
 
 
@@ -211,23 +209,13 @@ def _encodable(training, songs):
 
 
 def _baselines(training, heldout, orders=(3,)):
-    """INTERNAL: melodynet.evaluation.baselines. Model.evaluate scores repeat-previous and
-    the order-3 n-gram on a model's own validation songs only; here they are scored on the
-    test songs, and at orders 2 and 5 too."""
-    from melodynet.evaluation.baselines import NGram, RepeatPrevious, Vocabulary, score
+    import melodynet
 
-    vocabulary = Vocabulary(training)
-    models = [RepeatPrevious(training, vocabulary)]
-    models += [NGram(training, order, vocabulary) for order in orders]
-    return [score(m, heldout, WINDOW).to_json() for m in models]
+    return melodynet.baselines(training, heldout, window=WINDOW, orders=orders)
 
 
 def _heldout_score(model, songs) -> dict:
-    """INTERNAL: melodynet.evaluation.scores.heldout_score, the network's half of
-    Model.evaluate()["heldout"], on songs the model was not given as its validation split."""
-    from melodynet.evaluation.scores import heldout_score
-
-    return heldout_score(model, songs).to_json()
+    return model.score(songs)
 
 
 def work_baselines(inputs, jobs):
