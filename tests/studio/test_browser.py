@@ -37,7 +37,7 @@ pytestmark = [
     ),
 ]
 
-LOADED = "img => img.complete && img.naturalWidth > 0"
+LOADED = "img => !!img && img.complete && img.naturalWidth > 0"  # null: not there yet
 
 
 @pytest.fixture
