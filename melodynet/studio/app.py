@@ -16,9 +16,10 @@ from melodynet.studio import api_jobs, api_models, api_songs, pages
 from melodynet.studio.config import Settings
 from melodynet.studio.events import Events
 from melodynet.studio.generation import Generator
-from melodynet.studio.jobs import TrainingQueue, error_line
+from melodynet.studio.jobs import TrainingQueue
 from melodynet.studio.library import Library
-from melodynet.studio.models import ModelCache
+from melodynet.studio.messages import error_line, page_message
+from melodynet.studio.models import ModelCache, pretrained_bundles
 from melodynet.studio.renders import Renders
 from melodynet.studio.security import Guard, TooLarge
 from melodynet.studio.storage import NotFound, Storage
@@ -46,9 +47,7 @@ def make_studio(settings: Settings, bundled=None) -> Studio:
 
 
 async def _melodynet_error(request: Request, exc: MelodynetError) -> JSONResponse:
-    from melodynet.cli.errors import cli_message
-
-    return JSONResponse({"error": cli_message(exc)}, status_code=400)
+    return JSONResponse({"error": page_message(exc)}, status_code=400)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -112,3 +111,4 @@ def _warm(studio: Studio) -> None:
         from melodynet.plugins import registry
 
         registry()
+        pretrained_bundles()  # their metadata read once, before the page asks

@@ -14,7 +14,7 @@ import melodynet
 from melodynet.errors import OptionError
 from melodynet.studio import surprise
 from melodynet.studio.jobs import _coerce
-from melodynet.studio.models import ModelCache
+from melodynet.studio.models import PRETRAINED, ModelCache, display_name
 from melodynet.studio.storage import Storage, new_id
 
 TYPES: dict[str, type] = {
@@ -125,6 +125,7 @@ class Generator:
             made = model.generate(primer, **options)
             songs = made if isinstance(made, list) else [made]
             surprises = [_surprise(model, song) for song in songs]
+        shown = display_name(name)
         results = []
         for k, (song, bits) in enumerate(zip(songs, surprises, strict=True)):
             extra = song.extra
@@ -138,11 +139,13 @@ class Generator:
             colors = {i: PRIMER for i in range(primer_length)}
             colors.update({i: WRONG for i in wrong})
             if not song.title or song.title == "primer":
-                song.title = f"{name} #{k + 1}" if len(songs) > 1 else name
+                song.title = f"{shown} #{k + 1}" if len(songs) > 1 else shown
             record = {
                 "id": new_id(),
                 "created": time.time(),
                 "model": name,
+                "model_name": shown,
+                "pretrained": name.startswith(PRETRAINED),
                 "request": {k: v for k, v in request.items() if k != "model"},
                 "options": options,
                 "song": song.to_json(),
@@ -168,3 +171,8 @@ class Generator:
 
     def recent(self, limit: int = 30) -> list[dict]:
         return self.storage.records("results")[-limit:][::-1]
+
+    def remove(self, result_id: str) -> None:
+        """Delete a generated melody (its record; the cached renders are kept by content
+        and may serve an identical melody)."""
+        self.storage.existing("results", result_id, suffix=".json").unlink(missing_ok=True)

@@ -12,6 +12,7 @@ running shows as interrupted, ready to resume.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import melodynet
 from melodynet.errors import MelodynetError, OptionError
 from melodynet.studio.events import Events
+from melodynet.studio.messages import error_line
 from melodynet.studio.storage import BUNDLE_NAME, NotFound, Storage, new_id, slug
 
 OPTIONS = {
@@ -35,6 +37,8 @@ OPTIONS = {
 }
 """Training options the page may set, with their types (melodynet.train checks values)."""
 FINISHED = ("done", "failed", "cancelled", "interrupted")
+REMOVED = "removed-"
+"""The prefix of a deleted bundle on its way out, under ``DATA/tmp``."""
 SAVE_EVERY = 1.0
 """Seconds between writes of a running job's record (its status changes are written at once)."""
 
@@ -59,15 +63,6 @@ def _coerce(name: str, kind: type, value: Any) -> Any:
     except (TypeError, ValueError, OverflowError):
         what = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
         raise OptionError(f"{name} must be {what}, not {value!r}", option=name) from None
-
-
-def error_line(exc: BaseException) -> str:
-    from melodynet.cli.errors import cli_message
-    from melodynet.errors import one_line
-
-    if isinstance(exc, MelodynetError):
-        return cli_message(exc)
-    return f"internal error: {type(exc).__name__}: {one_line(exc, 300)}"
 
 
 class Job:
@@ -99,8 +94,10 @@ class TrainingQueue:
     # the queue's life
 
     def start(self) -> None:
-        """Read the jobs on disk (a job that was running is now interrupted) and start the
-        worker."""
+        """Read the jobs on disk (a job that was running is now interrupted), finish
+        deleting bundles a stop interrupted, and start the worker."""
+        for trash in self.storage.area("tmp").glob(f"{REMOVED}*"):
+            shutil.rmtree(trash, ignore_errors=True)
         for record in self.storage.records("jobs"):
             job = Job(record)
             if job.status == "running":
@@ -149,6 +146,7 @@ class TrainingQueue:
         params = request.pop("params", None) or {}
         if not isinstance(params, dict):
             raise OptionError("params must be NAME: VALUE pairs", option="params")
+        reading = self._reading(request.pop("part", None), request.pop("transpose", None))
         options = {}
         for key, value in request.items():
             if key not in OPTIONS:
@@ -156,7 +154,8 @@ class TrainingQueue:
             coerced = _coerce(key, OPTIONS[key], value)
             if coerced is not None:
                 options[key] = coerced
-        read = self.library.songs_for(songs)  # a song that cannot be read says so now
+        # a song that cannot be read (or has no such part) says so now
+        read = self.library.songs_for(songs, part=reading.get("part"))
         self._check(model, encoding, options, params)
         with self._lock:
             name = self._bundle_name(name, read[0].name if read else "songs", model)
@@ -171,6 +170,7 @@ class TrainingQueue:
                 "encoding": encoding,
                 "options": options,
                 "params": {str(k): v for k, v in params.items()},
+                "reading": reading,
                 "resume": None,
                 "epoch": 0,
                 "epochs": options.get("epochs", 500),
@@ -234,6 +234,35 @@ class TrainingQueue:
                 self._changed(job)
             return dict(job.record)
 
+    def remove_bundle(self, name: str) -> None:
+        """Delete the person's bundle ``name`` under ``DATA/models`` (never a pretrained
+        one: those are not there). NotFound for anything else, including a name that is a
+        link or would lead outside ``models/``; a MelodynetError while it trains or waits.
+        The directory leaves ``models/`` in one rename, so it is gone at once and after a
+        restart; the jobs that made it can no longer resume it."""
+        with self._lock:
+            directory = self.storage.bundle_dir(name)
+            entry = self.storage.area("models") / name
+            if entry.is_symlink() or not directory.is_dir():
+                raise NotFound(name)
+            if not (directory / "melodynet.json").is_file():
+                raise NotFound(name)
+            if any(
+                j.record.get("name") == name and j.status in ("queued", "running")
+                for j in self._jobs.values()
+            ):
+                raise MelodynetError(
+                    f"{name} is training or queued: cancel its training first, then delete it"
+                )
+            trash = self.storage.area("tmp") / f"{REMOVED}{new_id()}"
+            directory.rename(trash)
+            for job in self._jobs.values():
+                if job.record.get("name") == name and job.status in FINISHED:
+                    job.record.update(resumable=False, removed=True)
+                    self._changed(job)
+        self.on_trained(name)
+        shutil.rmtree(trash, ignore_errors=True)
+
     # inside
 
     def _ordered(self) -> list[Job]:
@@ -254,6 +283,20 @@ class TrainingQueue:
             raise melodynet.ModelError(exc.message, option=exc.option) from None
         checked = TrainOptions(model=model, encoding=encoding, **options)
         replace(checked, params=resolve(spec, params))
+
+    def _reading(self, part: Any, transpose: Any) -> dict:
+        """How the songs are read and prepared: ``part`` (of multi-part scores, given to
+        ``melodynet.read``) and ``transpose`` (given to ``melodynet.train``: 'common' or
+        semitones), checked by the library's own parser before anything is queued."""
+        from melodynet.songs.preprocess import parse_transpose
+
+        reading: dict[str, Any] = {}
+        part = _coerce("part", int, part)
+        if part is not None:
+            reading["part"] = part
+        if transpose is not None and str(transpose).strip().lower() not in ("", "none"):
+            reading["transpose"] = parse_transpose(str(transpose)[:40])
+        return reading
 
     def _bundle_name(self, wanted: str, song: str, model: str) -> str:
         taken = {p.name for p in self.storage.area("models").iterdir()} | {
@@ -348,8 +391,11 @@ class TrainingQueue:
                     resume=directory, epochs=record["epochs"], progress=progress, stop=stop
                 )
             else:
-                songs = self.library.songs_for(record["songs"])
+                reading = record.get("reading") or {}
+                songs = self.library.songs_for(record["songs"], part=reading.get("part"))
                 options = dict(record["options"])
+                if reading.get("transpose") is not None:
+                    options["transpose"] = reading["transpose"]
                 melodynet.train(
                     songs,
                     model=record["model"],

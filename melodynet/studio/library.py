@@ -19,6 +19,7 @@ from pathlib import Path
 import melodynet
 from melodynet.errors import MelodynetError, SongError
 from melodynet.songs import archive
+from melodynet.studio.messages import page_message
 from melodynet.studio.storage import ID, NotFound, Storage, new_id, safe_label
 
 BUNDLED_DIR = Path(melodynet.__file__).resolve().parents[1] / "songs"
@@ -49,7 +50,8 @@ class Library:
     def __init__(self, storage: Storage, bundled: Path | None = BUNDLED_DIR) -> None:
         self.storage = storage
         self.bundled = bundled if bundled and (bundled / "butterfly.txt").is_file() else None
-        self._cache: dict[str, tuple[float, list[melodynet.Song], list[str]]] = {}
+        # (source, part) -> (the file's time, its songs, what reading it said)
+        self._cache: dict[tuple[str, int | None], tuple[float, list, list[str]]] = {}
         self._lock = threading.Lock()  # warnings are process-wide: one read at a time
 
     # sources
@@ -93,9 +95,7 @@ class Library:
                 entry["total"] = len(songs)
                 entry["notes"] = notes
             except MelodynetError as exc:
-                from melodynet.cli.errors import cli_message
-
-                entry["error"] = cli_message(exc)
+                entry["error"] = page_message(exc)
             out.append(entry)
         return out
 
@@ -119,26 +119,32 @@ class Library:
             return ref, ref
         raise NotFound(ref)
 
-    def songs_of(self, source: str) -> tuple[list[melodynet.Song], list[str]]:
-        """The songs of a source and the lines read reported (tunes skipped...)."""
+    def songs_of(
+        self, source: str, part: int | None = None
+    ) -> tuple[list[melodynet.Song], list[str]]:
+        """The songs of a source and the lines read reported (tunes skipped...); ``part``:
+        that part of multi-part scores (1 = top; None: the top line)."""
         target, label = self._path(source)
         stamp = 0.0 if source.startswith("corpus:") else Path(target).stat().st_mtime
-        cached = self._cache.get(source)
+        cached = self._cache.get((source, part))
         if cached and cached[0] == stamp:
             return cached[1], cached[2]
-        songs, notes = self.read(target, label)
-        self._cache[source] = (stamp, songs, notes)
+        songs, notes = self.read(target, label, part)
+        self._cache[(source, part)] = (stamp, songs, notes)
         return songs, notes
 
-    def read(self, target: str, label: str) -> tuple[list[melodynet.Song], list[str]]:
-        """melodynet.read on ``target``, every message naming ``label`` instead (an upload's
-        own name, never the generated one). Archives are checked before anything opens them."""
+    def read(
+        self, target: str, label: str, part: int | None = None
+    ) -> tuple[list[melodynet.Song], list[str]]:
+        """melodynet.read on ``target`` (``part`` of multi-part scores), every message
+        naming ``label`` instead (an upload's own name, never the generated one). Archives
+        are checked before anything opens them."""
         if archive.is_archive(target) and not target.startswith("corpus:"):
             archive.check_archive(target, label=label)
         with self._lock, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", melodynet.MelodynetWarning)
             try:
-                songs = melodynet.read(target)
+                songs = melodynet.read(target, part=part)
             except MelodynetError as exc:
                 exc.message = exc.message.replace(target, label)
                 raise
@@ -151,8 +157,9 @@ class Library:
             songs = [dataclasses.replace(s, path=label) if s.path == target else s for s in songs]
         return songs, notes
 
-    def song(self, ref: str) -> melodynet.Song:
-        """The song a reference names (``#N``: tune N; none: the first)."""
+    def song(self, ref: str, part: int | None = None) -> melodynet.Song:
+        """The song a reference names (``#N``: tune N; none: the first), ``part`` as for
+        ``songs_of``."""
         source, _, tune = ref.partition("#")
         if source.startswith("result:"):
             if tune:
@@ -160,7 +167,7 @@ class Library:
             return self.result_song(source.partition(":")[2])
         if tune and not tune.isdigit():
             raise NotFound(ref)
-        songs, _ = self.songs_of(source)
+        songs, _ = self.songs_of(source, part)
         index = int(tune or 0)
         if index >= len(songs):
             raise NotFound(ref)
@@ -207,7 +214,7 @@ class Library:
         }
         self.storage.write_json(self.storage.inside("uploads", upload_id, suffix=".json"), record)
         ref = f"upload:{upload_id}"
-        self._cache.pop(ref, None)
+        self._forget(ref)
         return {
             "ref": ref,
             "label": label,
@@ -223,7 +230,7 @@ class Library:
         if suffix:
             self.storage.inside("uploads", upload_id, suffix=suffix).unlink(missing_ok=True)
         record_path.unlink(missing_ok=True)
-        self._cache.pop(f"upload:{upload_id}", None)
+        self._forget(f"upload:{upload_id}")
 
     def add_corpus(self, reference: str) -> dict:
         name = reference.strip().removeprefix("corpus:").strip("/")
@@ -245,12 +252,19 @@ class Library:
             "notes": notes,
         }
 
-    def songs_for(self, refs: list[str]) -> list[melodynet.Song]:
-        """The songs references name; a whole source for a reference without ``#N``."""
+    def songs_for(self, refs: list[str], part: int | None = None) -> list[melodynet.Song]:
+        """The songs references name; a whole source for a reference without ``#N``;
+        ``part`` as for ``songs_of`` (a generated melody has one part)."""
         songs = []
         for ref in refs:
-            if "#" in ref or ref.startswith("result:"):
+            if ref.startswith("result:"):
                 songs.append(self.song(ref))
+            elif "#" in ref:
+                songs.append(self.song(ref, part))
             else:
-                songs.extend(self.songs_of(ref)[0])
+                songs.extend(self.songs_of(ref, part)[0])
         return songs
+
+    def _forget(self, source: str) -> None:
+        for key in [k for k in list(self._cache) if k[0] == source]:
+            self._cache.pop(key, None)

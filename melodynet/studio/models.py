@@ -1,4 +1,12 @@
-"""The bundles under ``DATA/models`` and a small cache of loaded models.
+"""The bundles a person can generate from, and a small cache of loaded models.
+
+Two kinds, named in requests by a reference:
+
+- the person's own bundles under ``DATA/models`` (trained in the page, or copied there),
+  by their directory's name (``butterfly-stateful-lstm``); these can be deleted;
+- the pretrained bundles installed plugins ship (``register_bundles``: ``german-folk``
+  of ``melodynet-folk``...), as ``pretrained:NAME``, looked up in the plugin registry
+  (as ``melodynet bundles`` and ``melodynet.load(NAME)`` do), never deleted.
 
 Listing reads each bundle's metadata only (no TensorFlow). Loading goes through
 ``melodynet.load``; the most recently used ``size`` models stay loaded, keyed by the
@@ -15,7 +23,11 @@ from pathlib import Path
 
 import melodynet
 from melodynet.errors import MelodynetError
+from melodynet.studio.messages import page_message
 from melodynet.studio.storage import BUNDLE_NAME, NotFound, Storage
+
+PRETRAINED = "pretrained:"
+"""The prefix of a pretrained bundle's reference (``pretrained:german-folk``)."""
 
 
 def bundle_summary(directory: Path) -> dict:
@@ -25,12 +37,12 @@ def bundle_summary(directory: Path) -> dict:
     try:
         meta = read_meta(directory)
     except MelodynetError as exc:
-        from melodynet.cli.errors import cli_message
-
-        return {"name": name, "error": cli_message(exc)}
+        return {"name": name, "ref": name, "pretrained": False, "error": page_message(exc)}
     scores = meta.metrics.get("songs") or []
     return {
         "name": name,
+        "ref": name,
+        "pretrained": False,
         "model": meta.model,
         "encoding": meta.encoding,
         "window": meta.window,
@@ -54,12 +66,96 @@ def bundle_summary(directory: Path) -> dict:
 
 
 def list_bundles(storage: Storage) -> list[dict]:
+    """The person's own bundles under ``DATA/models``."""
     found = []
     for path in sorted(storage.area("models").iterdir()):
         named = BUNDLE_NAME.fullmatch(path.name) and not path.name.startswith(".")
         if named and path.is_dir() and (path / "melodynet.json").is_file():
             found.append(bundle_summary(path))
     return found
+
+
+_pretrained_cache: dict[tuple[str, str, int], dict] = {}
+_pretrained_lock = threading.Lock()
+
+
+def _stamp_of(directory: Path) -> int:
+    try:
+        return (directory / "melodynet.json").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def pretrained_bundles() -> list[dict]:
+    """The pretrained bundles installed plugins register, with what ``melodynet bundles``
+    says of each (model, songs, held-out bits per note...) and the plugin's description,
+    corpus and licence. Each summary is kept until the bundle's metadata changes."""
+    from melodynet.cli.listing import bundle_summary as listed
+    from melodynet.plugins import registry
+
+    reg = registry()
+    found = []
+    for name, provided in sorted(reg.bundles.items()):
+        spec = provided.spec
+        directory = Path(spec.path)
+        key = (name, str(directory), _stamp_of(directory))
+        with _pretrained_lock:
+            summary = _pretrained_cache.get(key)
+        if summary is None:
+            info = reg.bundle_plugin(name)
+            about = listed(directory)
+            summary = {
+                "name": name,
+                "ref": PRETRAINED + name,
+                "pretrained": True,
+                "description": spec.description,
+                "corpus": spec.corpus,
+                "licence": spec.licence,
+                "distribution": info.distribution or info.name,
+                "version": info.version,
+                "model": about.get("model"),
+                "encoding": about.get("encoding"),
+                "songs": about.get("songs"),
+                "training_notes": about.get("training_notes"),
+                "heldout_bits_per_note": about.get("heldout_bits_per_note"),
+                "epochs_run": about.get("epochs_run"),
+                "status": about.get("status"),
+                "size_bytes": about.get("size_bytes"),
+            }
+            if about.get("error"):
+                summary["error"] = about["error"]
+            with _pretrained_lock:
+                _pretrained_cache[key] = summary
+        found.append(dict(summary))
+    return found
+
+
+def bundle_directory(storage: Storage, ref: str) -> Path:
+    """The directory a reference names: ``pretrained:NAME`` through the plugin registry,
+    any other name under ``DATA/models``; NotFound (404) for anything else."""
+    if not isinstance(ref, str):
+        raise NotFound(ref)
+    if ref.startswith(PRETRAINED):
+        from melodynet.plugins import registry
+
+        spec = registry().bundle(ref[len(PRETRAINED) :])
+        if spec is None:
+            raise NotFound(ref)
+        directory = Path(spec.path)
+        if not (directory / "melodynet.json").is_file():  # the plugin's files are missing
+            from melodynet.bundle import read_meta
+
+            read_meta(directory)  # the library's one line (BundleError) says what is wrong
+        return directory
+    directory = storage.bundle_dir(ref)
+    if not directory.is_dir():
+        raise NotFound(ref)
+    return directory
+
+
+def display_name(ref: str) -> str:
+    """A reference as the page names the model (``german-folk`` for ``pretrained:german-folk``)."""
+    return ref.removeprefix(PRETRAINED)
 
 
 class ModelCache:
@@ -77,10 +173,9 @@ class ModelCache:
             raise NotFound(directory.name) from None
 
     def get(self, name: str) -> tuple[melodynet.Model, threading.Lock]:
-        """The loaded model of bundle ``name`` and the lock to hold while using it."""
-        directory = self.storage.bundle_dir(name)
-        if not directory.is_dir():
-            raise NotFound(name)
+        """The loaded model of bundle ``name`` (a reference: a bundle under ``DATA/models``
+        or ``pretrained:NAME``) and the lock to hold while using it."""
+        directory = bundle_directory(self.storage, name)
         stamp = self._stamp(directory)
         with self._guard:
             found = self._models.get(name)

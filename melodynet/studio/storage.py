@@ -8,7 +8,7 @@ Layout (everything the studio keeps; restarting it loses nothing)::
     DATA/jobs/      training jobs, ID.json (request, status, epochs, curve, messages)
     DATA/corpus.json  music21 corpus references added in the page
     DATA/cache/     engravings, audio and downloads, by content (safe to delete)
-    DATA/tmp/       uploads on their way in
+    DATA/tmp/       uploads on their way in, deleted bundles on their way out
 
 Names on disk are generated (``new_id``); a client names things by id or bundle name,
 both checked against a strict pattern and then looked up under their directory. Anything

@@ -147,3 +147,52 @@ def test_without_the_token_nothing_is_served(live_server, page):
     response = page.goto(f"{base}/")
     assert response.status == 403
     assert "access token" in page.inner_text("body")
+
+
+def test_pretrained_models_and_deleting(live_server, page, small_bundle, tmp_path):
+    """The page lists the pretrained bundles apart from the person's own and generates from
+    one; a result and an own bundle are deleted from the page (a pretrained one offers no
+    delete)."""
+    import shutil
+
+    from melodynet.studio.models import pretrained_bundles
+
+    settings, base = live_server
+    shutil.copytree(small_bundle, settings.data / "models" / "mine")
+    pretrained = [b["ref"] for b in pretrained_bundles() if not b.get("error")]
+    page.goto(f"{base}/?token={TOKEN}")
+    page.wait_for_selector("body[data-ready=true]")
+    own = page.locator("#gen-model optgroup[label='Your models'] option")
+    assert own.evaluate_all("os => os.map(o => o.value)") == ["mine"]
+    shipped = page.locator("#gen-model option[data-pretrained]")
+    assert shipped.evaluate_all("os => os.map(o => o.value)") == pretrained
+    assert page.locator("#delete-model").is_visible()  # one's own is chosen first
+
+    if pretrained:  # generate from the first pretrained bundle, through the page
+        page.select_option("#gen-model", pretrained[0])
+        assert "Pretrained, from" in page.inner_text("#gen-model-info")
+        assert not page.locator("#delete-model").is_visible()
+        page.fill("input[name=bars]", "4")
+        page.fill("input[name=meter]", "3/4")
+        page.click("#generate")
+        result = page.locator("#results article.result").first
+        result.wait_for()
+        assert f"from {pretrained[0].removeprefix('pretrained:')} (pretrained)" in (
+            result.inner_text()
+        )
+        page.wait_for_function(f"() => ({LOADED})(document.querySelector('#results img.score'))")
+        page.screenshot(path=str(tmp_path / "pretrained.png"), full_page=True)
+        # delete the result: gone from the page and from the studio
+        result.locator("button.remove").click()
+        page.wait_for_selector("#results p.empty")
+        assert not list((settings.data / "results").glob("*.json"))
+        page.select_option("#gen-model", "mine")
+
+    # delete the own bundle (after saying yes to the question)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-model")
+    page.wait_for_selector("#gen-model option[value=mine]", state="detached")
+    assert not (settings.data / "models" / "mine").exists()
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#gen-model option[value=mine]").count() == 0

@@ -127,8 +127,20 @@ def test_training_errors_are_the_command_lines_lines(client, runner):
     cli = one_line_error(runner("train", BUTTERFLY, "--model", "nope"))
     assert cli == f"Error: {error(model='nope')}"
     assert error(learning_rate="fast") == "--learning-rate must be a number, not 'fast'"
+    cli = one_line_error(runner("train", BUTTERFLY, "--transpose", "up"))
+    assert cli == f"Error: {error(transpose='up')}"
+    assert error(part="top") == "--part must be a whole number, not 'top'"
     assert "choose at least one song" in client.post("/api/jobs", json={}).json()["error"]
     assert client.get("/api/jobs").json()["jobs"] == []  # nothing was queued
+
+
+def test_a_part_the_score_lacks_is_the_command_lines_line(client, runner):
+    cli = one_line_error(runner("train", "corpus:bach/bwv66.6", "--part", "9"))
+    response = client.post("/api/jobs", json={"songs": ["corpus:bach/bwv66.6#0"], "part": 9})
+    assert response.status_code == 400
+    assert cli == f"Error: {response.json()['error']}"
+    assert "part 9 asked for, but the file has 4 part(s)" in cli
+    assert client.get("/api/jobs").json()["jobs"] == []
 
 
 def test_a_corpus_reference_is_checked(client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import warnings
 
 import pytest
 
@@ -264,6 +265,34 @@ def test_train_on_an_upload(client):
     assert response.status_code == 200, response.text
 
 
+def test_train_on_a_part_transposed(client):
+    """The form's part and transpose reach the library: the alto of a chorale, moved to
+    the common key (as `melodynet train corpus:bach/bwv66.6 --part 2 --transpose common`)."""
+    import melodynet
+
+    request = {
+        "songs": ["corpus:bach/bwv66.6"],
+        "part": "2",
+        "transpose": "common",
+        "epochs": 1,
+        "name": "alto",
+    }
+    response = client.post("/api/jobs", json=request)
+    assert response.status_code == 201, response.text
+    assert response.json()["reading"] == {"part": 2, "transpose": "common"}
+    job = wait_for(client, response.json()["id"])
+    assert job["status"] == "done", job
+    [trained] = melodynet.load(client.app.app.state.studio.storage.bundle_dir("alto")).songs
+    with warnings.catch_warnings():  # "4 parts; using part 2 (Alto)": as asked
+        warnings.simplefilter("ignore", melodynet.MelodynetWarning)
+        [alto] = melodynet.read("corpus:bach/bwv66.6", part=2)
+        [soprano] = melodynet.read("corpus:bach/bwv66.6")
+    assert alto.key == "F# minor" and trained.key == "A minor"
+    assert trained.extra["transposed"] == "+3"
+    assert [n.pitch - 3 for n in trained.notes] == [n.pitch for n in alto.notes]
+    assert [n.pitch for n in alto.notes] != [n.pitch for n in soprano.notes]
+
+
 def test_primer_from_a_song_in_the_library(client, with_bundle):
     upload = client.post("/api/songs?name=mine.txt", content=b"g8 e8 e4 d8 c8 d4").json()
     request = {"model": with_bundle, "primer_song": f"{upload['ref']}#0", "primer": 3, "length": 5}
@@ -273,6 +302,7 @@ def test_primer_from_a_song_in_the_library(client, with_bundle):
     request["primer_song"] = "bundled:twinkle#0"  # notes butterfly's model never saw
     response = client.post("/api/generate", json=request)
     assert response.status_code == 400
-    assert response.json()["error"].startswith("--seed: note 1 (c4) is not in the model's")
+    # in the page's terms: the primer, not the command line's --seed
+    assert response.json()["error"].startswith("primer: note 1 (c4) is not in the model's")
     request["primer_song"] = "bundled:../../etc/passwd"
     assert client.post("/api/generate", json=request).status_code == 404

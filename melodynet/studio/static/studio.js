@@ -5,7 +5,8 @@
 const state = {
   info: null,
   jobs: new Map(),
-  models: [],
+  models: [], // the person's bundles
+  pretrained: [], // the bundles installed plugins ship
   viewed: null, // the ref of the song shown
   picked: new Set(), // refs ticked for training
 };
@@ -331,7 +332,14 @@ function updateJob(parts, job) {
   parts.root.dataset.status = job.status;
   parts.status.className = `status ${job.status}`;
   parts.status.textContent = job.cancelling ? "cancelling" : job.status;
-  parts.meta.textContent = `${job.model} (${job.encoding}) on ${job.song_names.join(", ")}`;
+  const reading = job.reading || {};
+  let meta = `${job.model} (${job.encoding}) on ${job.song_names.join(", ")}`;
+  if (reading.part) meta += `, part ${reading.part}`;
+  if (reading.transpose !== undefined && reading.transpose !== null) {
+    meta += reading.transpose === "common" ? ", moved to the common key" : `, transposed ${reading.transpose > 0 ? "+" : ""}${reading.transpose}`;
+  }
+  if (job.removed) meta += " · model deleted";
+  parts.meta.textContent = meta;
   parts.progress.max = job.status === "done" ? Math.max(job.epoch, 1) : job.epochs || 1;
   parts.progress.value = job.epoch || 0;
   parts.text.textContent = jobLine(job);
@@ -393,18 +401,66 @@ function listen() {
 async function loadModels() {
   const data = await api("/api/models");
   state.models = data.models;
+  state.pretrained = data.pretrained || [];
   const select = $("#gen-model");
   const chosen = select.value;
   select.replaceChildren();
-  for (const m of data.models) {
-    if (m.error) continue;
+  const own = el("optgroup", { label: "Your models" });
+  for (const m of state.models) {
+    if (m.error) {
+      // a bundle that cannot be used says why, and cannot be chosen
+      own.append(el("option", { value: m.ref || m.name, disabled: true, text: `${m.name} — cannot be used: ${m.error}` }));
+      continue;
+    }
     const score = (m.scores || []).map((s) => `${s.song} ${s.full_song}`).join(", ");
     const label = `${m.name} — ${m.model}, ${m.epochs_run} epochs${m.status !== "complete" ? ` (${m.status})` : ""}${score ? ", " + score : ""}`;
-    select.append(el("option", { value: m.name, text: label }));
+    own.append(el("option", { value: m.ref || m.name, text: label }));
   }
-  if (!select.options.length) select.append(el("option", { value: "", text: "no model yet: train one" }));
+  const pretrained = el("optgroup", { label: "Pretrained (installed with a package)" });
+  for (const m of state.pretrained) {
+    if (m.error) continue;
+    const label = `${m.name} (pretrained) — ${m.description || m.model}`;
+    pretrained.append(el("option", { value: m.ref, text: label, "data-pretrained": "true" }));
+  }
+  if (own.children.length) select.append(own);
+  if (pretrained.children.length) select.append(pretrained);
+  if (![...select.options].some((o) => !o.disabled)) select.prepend(el("option", { value: "", text: "no model yet: train one" }));
   if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
-  else if (select.options.length) select.selectedIndex = select.options.length - 1;
+  else {
+    const usable = [...select.options].filter((o) => !o.disabled);
+    const mine = usable.filter((o) => !o.dataset.pretrained);
+    select.value = (mine.at(-1) || usable[0] || select.options[0]).value;
+  }
+  showModelInfo();
+}
+
+function chosenModel() {
+  const ref = $("#gen-model").value;
+  return state.models.find((m) => (m.ref || m.name) === ref) || state.pretrained.find((m) => m.ref === ref) || null;
+}
+
+// What the chosen model is: a pretrained one's description, corpus and licence; one of
+// the person's own can be deleted (a pretrained one cannot).
+function showModelInfo() {
+  const m = chosenModel();
+  let text = "";
+  if (m && m.pretrained) {
+    const bits = typeof m.heldout_bits_per_note === "number" ? `, ${m.heldout_bits_per_note.toFixed(2)} bits per note on held-out songs` : "";
+    text = `Pretrained, from ${m.distribution}${m.version ? " " + m.version : ""}: ${m.description}. ${m.model}, trained on ${m.songs} songs (${m.corpus})${bits}. Licence: ${m.licence}`;
+  } else if (m) {
+    text = `Yours: ${m.model} (${m.encoding}), trained on ${(m.songs || []).join(", ")}.`;
+  }
+  $("#gen-model-info").textContent = text;
+  $("#delete-model").hidden = !m || !!m.pretrained;
+}
+
+async function deleteModel() {
+  const m = chosenModel();
+  if (!m || m.pretrained) return;
+  if (!window.confirm(`Delete the model ${m.name}? Its files are removed from the studio's data directory.`)) return;
+  clearError();
+  await api(`/api/models/${enc(m.name)}`, { method: "DELETE" });
+  await loadModels();
 }
 
 function showPrimerInputs() {
@@ -440,7 +496,8 @@ async function generate(event) {
 function renderResult(result) {
   const ref = `result:${result.id}`;
   const title = result.song.title || result.model;
-  const facts = el("p", { class: "meta" }, `${result.notes} notes from ${result.model}. `);
+  const from = `${result.model_name || result.model}${result.pretrained ? " (pretrained)" : ""}`;
+  const facts = el("p", { class: "meta" }, `${result.notes} notes from ${from}. `);
   if (result.compared) {
     facts.append(el("span", { class: result.wrong.length ? "bad" : "good", text: `${result.matches}/${result.compared} generated notes match ${result.reference} in position. ` }));
   }
@@ -455,6 +512,7 @@ function renderResult(result) {
     surprise.append(dot, band.label);
   }
   const figure = songFigure(ref, "");
+  const remove = el("button", { type: "button", class: "link remove", text: "delete", title: "delete this melody" });
   const marks = el("select", { class: "marks", "aria-label": "colour the notes by" },
     el("option", { value: "compare", text: "primer and wrong notes" }),
     el("option", { value: "surprise", text: "surprise (information content)", disabled: !result.surprise }));
@@ -463,15 +521,25 @@ function renderResult(result) {
     compare.hidden = marks.value === "surprise";
     surprise.hidden = marks.value !== "surprise";
   });
-  return el(
+  const article = el(
     "article",
     { class: "result", "data-id": result.id },
-    el("h4", { text: title }),
+    el("h4", {}, title, " ", remove),
     facts,
     el("p", { class: "legend" }, el("label", {}, "Colour the notes by ", marks), " ", compare, surprise),
     figure,
     el("details", {}, el("summary", { text: "tinyNotation" }), el("pre", { class: "tiny", text: result.tiny })),
   );
+  remove.addEventListener("click", () => removeResult(result.id, article).catch(() => {}));
+  return article;
+}
+
+async function removeResult(id, article) {
+  clearError();
+  await api(`/api/results/${enc(id)}`, { method: "DELETE" });
+  article.remove();
+  const root = $("#results");
+  if (!$("article.result", root)) root.replaceChildren(el("p", { class: "empty", text: "Nothing generated yet." }));
 }
 
 async function loadResults() {
@@ -489,6 +557,8 @@ async function start() {
   $("#train-form").addEventListener("submit", (e) => train(e).catch(() => {}));
   $("#generate-form").addEventListener("submit", (e) => generate(e).catch(() => {}));
   $("#primer-kind").addEventListener("change", showPrimerInputs);
+  $("#gen-model").addEventListener("change", showModelInfo);
+  $("#delete-model").addEventListener("click", () => deleteModel().catch(() => {}));
   showPrimerInputs();
   state.info = await api("/api/info");
   const modelSelect = $("#train-model");

@@ -1,0 +1,38 @@
+"""Errors as the page shows them: the one line the command line prints for the same
+mistake (``--window must be at least 1, not 0``), except where the command line names
+something the page does not have.
+
+The command line's words come from ``melodynet.cli.errors.cli_message`` (options become
+their flags); the page keeps the API's name for the options in ``PAGE_NAMES``: the primer
+is ``--seed`` on the command line, but in the page it is the Primer field (and ``--seed``
+would read as its Random seed field); the songs are the command's ``SONGS`` argument,
+but in the page they are the songs ticked in the list. The library's messages are not
+changed: the command line keeps its own.
+"""
+
+from __future__ import annotations
+
+from melodynet.errors import MelodynetError, one_line
+
+PAGE_NAMES = frozenset({"primer", "songs"})
+"""API options the page names as the API does (its fields carry these names)."""
+
+
+def page_message(exc: MelodynetError) -> str:
+    """``exc`` in the page's terms: the command line's line, with the options in
+    PAGE_NAMES left as the API names them."""
+    from melodynet.cli.errors import cli_message
+
+    if exc.option in PAGE_NAMES:
+        # the same message with no option to turn into a flag (names with an underscore,
+        # such as top_k, still become their flags, as in the command line's line)
+        return cli_message(MelodynetError(exc.message))
+    return cli_message(exc)
+
+
+def error_line(exc: BaseException) -> str:
+    """The one line the page shows for an exception: a MelodynetError's message, or an
+    internal error named as such."""
+    if isinstance(exc, MelodynetError):
+        return page_message(exc)
+    return f"internal error: {type(exc).__name__}: {one_line(exc, 300)}"
