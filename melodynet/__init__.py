@@ -72,6 +72,8 @@ _LAZY = {
     "Model": "melodynet.model",
     "tune": "melodynet.tuning",
     "crossval": "melodynet.evaluation.crossval",
+    "bundles": "melodynet.catalogue",
+    "BundleInfo": "melodynet.catalogue",
 }
 
 
@@ -92,6 +94,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BundleError",
+    "BundleInfo",
     "BundleSpec",
     "EncodingSpec",
     "MelodynetError",
@@ -115,6 +118,7 @@ __all__ = [
     "WriterSpec",
     "__version__",
     "baselines",
+    "bundles",
     "crossval",
     "describe_model",
     "hookimpl",

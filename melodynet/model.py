@@ -74,9 +74,23 @@ class Model:
 
         if self.numpy_network is None and self.keras_network is not None:
             self.exported()  # just trained, or a bundle from before numpy networks
+        timing = {"bar_inputs": self.bar_inputs, "meter": self.meter}
         if self.numpy_network is not None:
-            return Predictor(self.spec, self.config, self.codec, numpy=self.numpy_network)
-        return Predictor(self.spec, self.config, self.codec, self.network)
+            return Predictor(self.spec, self.config, self.codec, numpy=self.numpy_network, **timing)
+        return Predictor(self.spec, self.config, self.codec, self.network, **timing)
+
+    @property
+    def bar_inputs(self) -> bool:
+        """Whether the network also reads where notes fall in their bars."""
+        return bool(self.meta.options.get("bar_inputs", False))
+
+    @property
+    def meter(self):
+        """The meter bars are counted in by default: the first training song's."""
+        from melodynet.positions import Meter
+
+        first = self.meta.songs[0] if self.meta.songs else {}
+        return Meter.of(first.get("time_signature", "4/4"))
 
     @functools.cached_property
     def songs(self) -> list[Song]:
@@ -109,12 +123,14 @@ class Model:
         end: str | None = None,
         form: str | None = None,
         no_copy: int | None = None,
+        quantize: bool = False,
     ) -> Song | list[Song]:
         """Continue ``primer`` and return the melody (a list of ``num_outputs`` melodies
         when more than one), primer included.
 
         ``primer``: a count of leading notes of the training song (``song`` names which;
-        default the first), tinyNotation text, a Song or a path to a song file. ``length``:
+        default the first), tinyNotation text, a Song or a path to a song file (.mid, .txt,
+        .musicxml...). ``length``:
         notes to add (default: the rest of the training song). ``mode="one-step"`` feeds
         the song's true notes instead of the model's own. Greedy unless ``temperature``,
         ``top_k`` or ``top_p`` ask for sampling (``random_seed`` makes it repeatable);
@@ -129,6 +145,18 @@ class Model:
         ``form`` ("AABB": ``bars`` per section, equal letters repeat) and ``no_copy`` N (no N
         notes in a row of a training song, in any transposition). An impossible combination
         is an OptionError before anything is generated.
+
+        A model trained in the common key (``--transpose common``, the pretrained bundles)
+        continues your own primer (notes, a Song, a file) in any key: the primer is moved
+        into the model's key, continued, and the melody moved back, into ``key`` when given
+        (the primer is taken to be in it), else into the primer's own key, found by
+        Krumhansl-Schmuckler analysis (a mode such as "A dorian" where its key signature fits
+        the notes better): ``song.key`` and ``song.extra["primer_key"]`` name it,
+        ``song.extra["primer_moved"]`` gives the semitones the primer was moved by. A primer
+        note the model has never seen (a duration or pitch outside its vocabulary) is an
+        OptionError naming the note and the nearest note the model knows; ``quantize=True``
+        moves every such note to its nearest (nearest duration by ratio, then nearest pitch)
+        and warns (a MelodynetWarning) which notes moved.
         """
         from melodynet.generation.constraints import Constraints
         from melodynet.generation.generate import generate_songs
@@ -139,14 +167,26 @@ class Model:
         sampling = Sampling(temperature, top_k, top_p, random_seed)
         constraints = Constraints(key, chromatic, meter, bars, pickup, range, end, form, no_copy)
         songs = generate_songs(
-            self, primer, length, mode, song, num_outputs, sampling, beam_size, constraints
+            self,
+            primer,
+            length,
+            mode,
+            song,
+            num_outputs,
+            sampling,
+            beam_size,
+            constraints,
+            quantize=quantize,
         )
         return songs[0] if num_outputs == 1 else songs
 
-    def evaluate(self, *, stats: int = 0) -> dict[str, Any]:
+    def evaluate(self, *, stats: int | list[Song] = 0) -> dict[str, Any]:
         """One-step accuracy and full-song matches on every training song; on held-out
-        songs, NLL per note and accuracies against two baselines; with ``stats`` N, the
-        musical statistics of N sampled melodies against the training songs."""
+        songs, NLL per note (``nll`` in nats and ``bits_per_note``, nats / ln 2) and
+        accuracies against two baselines; with ``stats`` N, the musical statistics of N
+        sampled melodies (temperature 1, from the first training song's opening, as long
+        as it) against the training songs, and with ``stats`` a list of Songs (melodies
+        you generated with settings of your own), theirs."""
         from melodynet.evaluation.scores import evaluate
 
         return evaluate(self, stats)
@@ -187,12 +227,14 @@ class Model:
         songs: list[str] | None = None,
         tempo: float | None = None,
         instrument: int = 0,
+        bits: bool = False,
         **constraints: Any,
     ) -> list[Song]:
-        """Write a self-contained HTML report (scores, curves, engraved and playable
-        comparisons of each training song with its generated version) to ``path``;
-        returns the generated melodies. ``constraints`` are ``generate``'s (key, meter,
-        bars, range, end, form, no_copy, chromatic, pickup)."""
+        """Write a self-contained HTML report (scores, loss per note, curves, engraved and
+        playable comparisons of each training song with its generated version) to
+        ``path``; returns the generated melodies. Losses are in nats per note; ``bits``
+        shows them in bits per note (nats / ln 2) beside the nats. ``constraints`` are
+        ``generate``'s (key, meter, bars, range, end, form, no_copy, chromatic, pickup)."""
         from melodynet.generation.constraints import Constraints
         from melodynet.render.report import write_report
 
@@ -204,7 +246,15 @@ class Model:
                 option="constraints",
             ) from None
         return write_report(
-            self, Path(path), primer, length, mode, songs, WriteOptions(tempo, instrument), wanted
+            self,
+            Path(path),
+            primer,
+            length,
+            mode,
+            songs,
+            WriteOptions(tempo, instrument),
+            wanted,
+            bits=bits,
         )
 
 

@@ -16,15 +16,29 @@ def features(classes, sizes):
     return tf.concat([tf.one_hot(classes[..., j], n) for j, n in enumerate(sizes)], axis=-1)
 
 
-def build(spec: ModelSpec, config: ModelConfig, codec: Codec, batch_size: int | None = None):
-    """The trainable model, or with ``config.stateful`` the note-by-note generator."""
+def input_sizes(codec: Codec, bar_inputs: bool = False) -> list[int]:
+    """The categories of each input column: the heads', then the bar inputs' if any."""
+    from melodynet.positions import SIZES
+
+    return [*codec.sizes, *(SIZES if bar_inputs else ())]
+
+
+def build(
+    spec: ModelSpec,
+    config: ModelConfig,
+    codec: Codec,
+    batch_size: int | None = None,
+    features: int | None = None,
+):
+    """The trainable model, or with ``config.stateful`` the note-by-note generator;
+    ``features``: the input width (default: the heads' one-hot features alone)."""
     from melodynet.tfenv import tensorflow
 
     tensorflow()
     import keras
     from keras import layers
 
-    features = codec.feature_size
+    features = features or codec.feature_size
     if not spec.sequence:
         inputs = keras.Input(shape=(config.window, features), name="notes")
         hidden = inputs
@@ -46,7 +60,8 @@ def stepper(spec: ModelSpec, config: ModelConfig, codec: Codec, trained, batch_s
     """A stateful copy of a trained sequence model that takes one note per call."""
     import dataclasses
 
-    step = build(spec, dataclasses.replace(config, stateful=True), codec, batch_size)
+    features = int(trained.input.shape[-1])
+    step = build(spec, dataclasses.replace(config, stateful=True), codec, batch_size, features)
     step.set_weights(trained.get_weights())
     return step
 

@@ -1,5 +1,7 @@
 """The Python API as docs/api.md shows it: read, train, load, generate, write, display."""
 
+import json
+import os
 import subprocess
 import sys
 import warnings
@@ -29,6 +31,35 @@ def test_public_names():
     assert "read" in dir(melodynet)
     with pytest.raises(AttributeError):
         melodynet.nothing_here  # noqa: B018
+
+
+def test_bundles_lists_pretrained_and_own_without_tensorflow(tmp_path):
+    """melodynet.bundles() reads metadata only: the shipped pretrained bundles (where
+    melodynet-folk is installed) and a bundle copied under $MELODYNET_MODELS."""
+    import shutil
+
+    assert {"bundles", "BundleInfo"} <= set(melodynet.__all__)
+    shipped = ROOT / "plugins" / "melodynet-folk" / "melodynet_folk" / "bundles"
+    shutil.copytree(shipped / "bach-chorales", tmp_path / "models" / "chorales")
+    code = (
+        "import json, sys, melodynet\n"
+        "found = melodynet.bundles()\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'music21') if m in sys.modules]\n"
+        "print(json.dumps({'heavy': heavy, 'found': [b.to_json() for b in found]}))\n"
+    )
+    env = {**os.environ, "MELODYNET_MODELS": str(tmp_path / "models")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["heavy"] == []
+    *pretrained, own = out["found"]
+    assert own["name"] == str(tmp_path / "models" / "chorales") and own["source"] == "models"
+    assert own["model"] == "stateful-lstm" and own["songs"] > 0 and own["error"] == ""
+    assert all(b["source"] == "plugin" for b in pretrained)
+    chorales = [b for b in pretrained if b["name"] == "bach-chorales"]
+    if chorales:  # melodynet-folk installed: the same bundle, under its registered name
+        assert chorales[0]["songs"] == own["songs"]
+        assert chorales[0]["heldout_bits_per_note"] == own["heldout_bits_per_note"]
 
 
 def test_read_a_file_and_a_directory():

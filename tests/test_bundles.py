@@ -186,6 +186,75 @@ def test_bundles_lists_installed_and_own(with_plugin, bundle_copy, runner, workd
     assert "BROKEN: " in lines[2] and lines[3].startswith("models/mine")
 
 
+def test_the_api_lists_them(with_plugin, bundle_copy, runner, workdir):
+    """melodynet.bundles(): what `melodynet bundles --json` prints, as BundleInfo objects,
+    filtered by kind, from another directory, and read afresh when a bundle changes."""
+    spec = BundleSpec("my-chorales", bundle_copy, "chorale tunes", "corpus:bach", "public domain")
+    with_plugin(Shelf(spec))
+    shutil.copytree(bundle_copy, workdir / "models" / "mine")
+    (workdir / "models" / "broken").mkdir()
+    (workdir / "models" / "broken" / "melodynet.json").write_text("{}")
+
+    found = melodynet.bundles()
+    assert all(isinstance(b, melodynet.BundleInfo) for b in found)
+    assert [b.name for b in found] == ["my-chorales", "models/broken", "models/mine"]
+    shipped, broken, mine = found
+    meta = json.loads((bundle_copy / "melodynet.json").read_text())
+    bits = meta["history"]["val_loss"][meta["metrics"]["best_epoch"] - 1] / math.log(2)
+    assert (shipped.pretrained, shipped.source, shipped.path) == (True, "plugin", bundle_copy)
+    assert (shipped.plugin, shipped.description, shipped.corpus, shipped.licence) == (
+        "Shelf",
+        "chorale tunes",
+        "corpus:bach",
+        "public domain",
+    )
+    assert (shipped.model, shipped.songs, shipped.heldout_songs, shipped.error) == (
+        "stateful-lstm",
+        len(meta["songs"]),
+        len(meta["validation_songs"]),
+        "",
+    )
+    assert shipped.training_notes == sum(len(s["notes"]) for s in meta["songs"])
+    assert shipped.heldout_bits_per_note == pytest.approx(bits)
+    assert shipped.made == json.loads((bundle_copy / "pretrained.json").read_text())
+    assert shipped.size_bytes == sum(p.stat().st_size for p in bundle_copy.iterdir())
+    assert (mine.pretrained, mine.source, mine.path) == (False, "models", Path("models/mine"))
+    assert mine.songs == shipped.songs and mine.plugin == mine.description == ""
+    assert broken.error.endswith("not a melodynet bundle (expected melodynet.json and model.keras)")
+    assert broken.model is broken.songs is broken.heldout_bits_per_note is None
+    assert melodynet.load(mine.name).meta.model == mine.model  # the name is what load takes
+
+    listed = json.loads(runner("bundles", "--json").stdout)
+    assert listed == [b.to_json() for b in found]  # the command prints the API's records
+    assert "model" not in listed[1] and listed[2]["pretrained"] == shipped.made
+
+    assert [b.name for b in melodynet.bundles(pretrained=True)] == ["my-chorales"]
+    own = melodynet.bundles(pretrained=False)
+    assert [b.name for b in own] == ["models/broken", "models/mine"]
+    elsewhere = workdir / "elsewhere"
+    (workdir / "models").rename(elsewhere)
+    assert melodynet.bundles(pretrained=False) == []
+    assert [b.path for b in melodynet.bundles(elsewhere, pretrained=False)] == [
+        elsewhere / "broken",
+        elsewhere / "mine",
+    ]
+    with pytest.raises(melodynet.OptionError, match="^pretrained must be True, False or None"):
+        melodynet.bundles(pretrained="yes")
+
+    # a bundle rewritten (as training does: a new metadata file) is read again
+    rewritten = json.loads((elsewhere / "mine" / "melodynet.json").read_text())
+    rewritten["songs"] = rewritten["songs"][:3]
+    (elsewhere / "new.json").write_text(json.dumps(rewritten))
+    os.replace(elsewhere / "new.json", elsewhere / "mine" / "melodynet.json")
+    [_, again] = melodynet.bundles(elsewhere, pretrained=False)
+    assert again.songs == 3 and again.training_notes == sum(
+        len(s["notes"]) for s in rewritten["songs"]
+    )
+    (elsewhere / "mine" / "model.keras").unlink()
+    [_, gone] = melodynet.bundles(elsewhere, pretrained=False)
+    assert gone.error.endswith("not a melodynet bundle (expected melodynet.json and model.keras)")
+
+
 def test_bundles_with_none_says_how_to_get_some(with_plugin, runner, workdir):
     with_plugin()
     done = runner("bundles")

@@ -26,6 +26,7 @@ TRAIN_OPTIONS = (
     "batch_size",
     "encoding",
     "augment",
+    "bar_inputs",
 )
 """Training options passed to melodynet.train for a network (given only when set)."""
 
@@ -79,6 +80,12 @@ TRAIN_OPTIONS = (
 @click.option("--encoding", default=None, help="Network: single or split.")
 @click.option(
     "--augment", type=int, default=None, help="Network: also train on songs transposed ±N."
+)
+@click.option(
+    "--bar-inputs",
+    is_flag=True,
+    default=None,
+    help="Network: also give it where each note falls in its bar (train --bar-inputs).",
 )
 @click.option(
     "--mix",

@@ -19,11 +19,19 @@ from melodynet.cli.options import load_model, model_dir_option
     help="Also sample N melodies (temperature 1) and compare their musical statistics "
     "with the training songs.",
 )
+@click.option(
+    "--bits",
+    "show_bits",
+    is_flag=True,
+    help="Show each held-out NLL in bits per note (nats / ln 2) beside the nats "
+    "(--json always has both: nll and bits_per_note).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(model_dir, as_json, stats) -> None:
+def evaluate(model_dir, as_json, stats, show_bits) -> None:
     """One-step accuracy and full-song matches on each training song; on held-out songs
-    (--validation-split), NLL and accuracy against two baselines."""
-    from melodynet.evaluation.baselines import score_line
+    (--validation-split), NLL per note (nats; --bits: and bits) and accuracy against two
+    baselines."""
+    from melodynet.evaluation.scores import heldout_line
     from melodynet.evaluation.stats import format_comparison
 
     model = load_model(model_dir)
@@ -54,7 +62,11 @@ def evaluate(model_dir, as_json, stats) -> None:
     if report.get("heldout"):
         click.echo(f"held out ({len(model.meta.validation_songs)} songs):")
         for c in report["heldout"]:
-            click.echo(f"  {score_line(c)}")
+            click.echo(f"  {heldout_line(c, show_bits)}")
+    elif show_bits:
+        from melodynet.cli import info
+
+        info("no held-out songs (trained without --validation-split): no NLL to show in bits")
     if report.get("stats"):
         click.echo(f"musical statistics of {stats} sampled melodies vs the training songs:")
         click.echo(format_comparison(report["stats"]))

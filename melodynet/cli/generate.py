@@ -25,7 +25,15 @@ from melodynet.cli.options import (
     "primer",
     default=None,
     help="Primer: a count of leading notes of the training song, notes in tinyNotation "
-    'such as "g8 e8 e4 f8", or a song file [default: the model\'s window].',
+    'such as "g8 e8 e4 f8", or a song file (.mid, .txt, .musicxml) [default: the model\'s '
+    "window]. A model trained with --transpose common continues it in its own key (found "
+    "by analysis) or in --key.",
+)
+@click.option(
+    "--quantize",
+    is_flag=True,
+    help="Move each primer note the model does not know to the nearest one it knows "
+    "(nearest duration, then pitch) instead of stopping; a line says which.",
 )
 @click.option(
     "--length",
@@ -99,9 +107,20 @@ def generate(model_dir, outputs, tempo, instrument, num_outputs, **options) -> N
         raise OptionError(f"num_outputs must be at least 1, not {num_outputs}", "num_outputs")
     paths = [[numbered(path, k, num_outputs) for path in outputs] for k in range(num_outputs)]
     check_writable([p for group in paths for p in group])
+    from melodynet.generation.primer import UnknownPrimerNote
+
     model = load_model(model_dir)
-    songs = model.generate(num_outputs=num_outputs, **options)
+    try:
+        songs = model.generate(num_outputs=num_outputs, **options)
+    except UnknownPrimerNote as exc:
+        raise OptionError(f"{exc.detail}; --quantize moves such notes there", "primer") from None
     songs = songs if isinstance(songs, list) else [songs]
+    if "primer_key" in songs[0].extra:
+        key, moved = songs[0].extra["primer_key"], int(songs[0].extra["primer_moved"])
+        info(
+            f"primer in {key} (found by key analysis): moved {moved:+d} semitones into the "
+            f"model's key, continued there, and the melody moved back into {key}"
+        )
     for song, group in zip(songs, paths, strict=True):
         click.echo(song.tiny())
         if "matches" in song.extra:

@@ -1,13 +1,9 @@
-"""`melodynet models`, `melodynet plugins` and `melodynet bundles`: what is installed, and
-from where."""
+"""`melodynet models`, `melodynet plugins` and `melodynet bundles` (``melodynet.bundles()``):
+what is installed, and from where."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
-from pathlib import Path
-from typing import Any
 
 import click
 
@@ -84,9 +80,11 @@ def plugins(as_json) -> None:
 def bundles(as_json) -> None:
     """List trained bundles: the pretrained ones installed plugins ship, usable by name
     (--model-dir NAME), and your own under models/ ($MELODYNET_MODELS)."""
-    found = list_bundles()
+    import melodynet
+
+    found = melodynet.bundles()
     if as_json:
-        click.echo(json.dumps(found, indent=1))
+        click.echo(json.dumps([b.to_json() for b in found], indent=1))
         return
     if not found:
         click.echo(
@@ -97,129 +95,35 @@ def bundles(as_json) -> None:
     header = ("name", "model", "encoding", "songs", "notes", "bits/note", "size", "from")
     rows = [header]
     for b in found:
-        bits = b["heldout_bits_per_note"]
+        bits = b.heldout_bits_per_note
         where = "models"
-        if b["source"] == "plugin":
-            where = f"{b['distribution']} {b['version']}".strip() or b["plugin"]
+        if b.pretrained:
+            where = f"{b.distribution} {b.version}".strip() or b.plugin
         rows.append(
             (
-                b["name"],
-                b.get("model", "-"),
-                b.get("encoding", "-"),
-                str(b.get("songs", "-")),
-                str(b.get("training_notes", "-")),
+                b.name,
+                b.model or "-",
+                b.encoding or "-",
+                "-" if b.songs is None else str(b.songs),
+                "-" if b.training_notes is None else str(b.training_notes),
                 "-" if bits is None else f"{bits:.3f}",
-                _size(b["size_bytes"]),
+                _size(b.size_bytes),
                 where,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row, b in zip(rows, [None, *found], strict=True):
-        note = "description" if b is None else (f"BROKEN: {b['error']}" if b["error"] else "")
-        if b is not None and not b["error"]:
-            note = b["description"] or (
-                "" if b.get("status") == "complete" else f"({b.get('status')})"
-            )
+        if b is None:
+            note = "description"
+        elif b.error:
+            note = f"BROKEN: {b.error}"
+        else:
+            note = b.description or ("" if b.status == "complete" else f"({b.status})")
         cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
         click.echo("  ".join([*cells, note]).rstrip())
 
 
 COMMANDS = [models, plugins, bundles]
-
-
-def list_bundles() -> list[dict[str, Any]]:
-    """Every installed pretrained bundle (by name), then the user's own under models/."""
-    from melodynet.bundle import META_FILE, models_dir
-    from melodynet.plugins import registry
-
-    reg = registry()
-    found = []
-    for name, provided in sorted(reg.bundles.items()):
-        spec = provided.spec
-        info = reg.bundle_plugin(name)
-        found.append(
-            {
-                "name": name,
-                "source": "plugin",
-                "plugin": info.name,
-                "distribution": info.distribution,
-                "version": info.version,
-                "description": spec.description,
-                "corpus": spec.corpus,
-                "licence": spec.licence,
-                **bundle_summary(Path(spec.path)),
-            }
-        )
-    root = models_dir()
-    own = sorted(p.parent for p in [*root.glob(f"*/{META_FILE}"), *root.glob(f"*/*/{META_FILE}")])
-    for directory in own:
-        found.append(
-            {
-                "name": str(directory),
-                "source": "models",
-                "plugin": "",
-                "distribution": "",
-                "version": "",
-                "description": "",
-                "corpus": "",
-                "licence": "",
-                **bundle_summary(directory),
-            }
-        )
-    return found
-
-
-def bundle_summary(directory: Path) -> dict[str, Any]:
-    """What `melodynet bundles` says of one bundle directory (``error`` when unusable)."""
-    from melodynet.bundle import read_meta
-    from melodynet.errors import BundleError
-
-    out: dict[str, Any] = {
-        "path": str(directory),
-        "size_bytes": _disk_size(directory),
-        "heldout_bits_per_note": None,
-        "error": "",
-    }
-    try:
-        meta = read_meta(directory)
-    except BundleError as exc:
-        out["error"] = exc.message
-        return out
-    out.update(
-        model=meta.model,
-        encoding=meta.encoding,
-        songs=len(meta.songs),
-        training_notes=sum(len(s.get("notes", ())) for s in meta.songs),
-        heldout_songs=len(meta.validation_songs),
-        heldout_bits_per_note=heldout_bits(meta),
-        epochs_run=meta.epochs_run,
-        status=meta.status,
-        melodynet_version=meta.melodynet_version,
-        created=meta.created,
-    )
-    extra = directory / "pretrained.json"
-    if extra.is_file():
-        with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError):
-            out["pretrained"] = json.loads(extra.read_text(encoding="utf-8"))
-    return out
-
-
-def heldout_bits(meta) -> float | None:
-    """Bits per note on the held-out songs, of the weights the bundle keeps (the best epoch's
-    when training stopped early), or None without a validation split."""
-    losses = meta.history.get("val_loss") or []
-    best = meta.metrics.get("best_epoch") or 0
-    nats = losses[best - 1] if 0 < best <= len(losses) else meta.metrics.get("val_loss")
-    if not isinstance(nats, int | float) or isinstance(nats, bool):
-        return None
-    return nats / math.log(2)
-
-
-def _disk_size(directory: Path) -> int:
-    try:
-        return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
-    except OSError:
-        return 0
 
 
 def _size(count: int) -> str:

@@ -83,13 +83,22 @@ def render(song, outputs, part, tempo, instrument) -> None:
 )
 @tempo_option
 @instrument_option
+@click.option(
+    "--bits",
+    is_flag=True,
+    help="Show the loss per note in bits (nats / ln 2) beside the nats, in the table "
+    "and on the learning curves.",
+)
 @constraint_options
-def report(model_dir, out, primer, length, mode, song_names, tempo, instrument, **constraints):
+def report(
+    model_dir, out, primer, length, mode, song_names, tempo, instrument, bits, **constraints
+):
     """Write an HTML report on a trained model.
 
     The original and the generated melody engraved one above the other, the wrong
     notes in red, audio players for both, the one-step and full-song figures per
-    training song, and the learning curves: one self-contained HTML file.
+    training song, the loss per note (nats; --bits: and bits) on the training and
+    held-out songs, and the learning curves: one self-contained HTML file.
     """
     from melodynet.cli import info
     from melodynet.hookspecs import WriteOptions
@@ -107,6 +116,7 @@ def report(model_dir, out, primer, length, mode, song_names, tempo, instrument, 
         songs=list(song_names) or None,
         tempo=tempo,
         instrument=instrument,
+        bits=bits,
         **constraints,
     )
     for song in made:

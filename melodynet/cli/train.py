@@ -73,6 +73,12 @@ from melodynet.training.options import DEFAULT_PATIENCE, STRATEGIES
     help="Also train on each song transposed by -N..+N semitones.",
 )
 @click.option(
+    "--bar-inputs",
+    is_flag=True,
+    help="Also give the model where each note falls in its bar and the bar number "
+    "(docs/constraints.md).",
+)
+@click.option(
     "--strategy",
     type=click.Choice(STRATEGIES),
     default="none",

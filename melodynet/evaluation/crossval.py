@@ -675,14 +675,19 @@ def _input_classes(codec, notes: list[Note]) -> np.ndarray:
 
 def _network_distributions(trained, test: list[_Melody], mapping, unigram) -> list[np.ndarray]:
     from melodynet import network
+    from melodynet.positions import Meter, song_columns, ticks
 
     codec = trained.codec
-    sizes = codec.sizes
+    sizes = network.input_sizes(codec, trained.bar_inputs)
     window = trained.config.window
     sequence = trained.spec.sequence
     outputs: list[np.ndarray] = []
     for melody in test:
         classes = _input_classes(codec, melody.notes)
+        if trained.bar_inputs:
+            meter = Meter.of_song(melody.song)
+            columns = song_columns([ticks(n.duration) for n in melody.notes], meter)
+            classes = np.concatenate([classes, columns], axis=1)
         dist = np.tile(unigram, (len(classes), 1))
         if sequence:
             if len(classes) > 1:

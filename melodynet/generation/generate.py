@@ -3,19 +3,28 @@
 Each generated Song records in ``extra`` how it came about: ``primer`` (notes given), and
 when the primer is the opening of a training song, ``reference`` (that song), ``compared``
 (notes compared) and ``matches`` (generated notes equal to the song's in position).
+
+The user's own primer (notes, a file, a Song) for a model trained in the common key is
+moved into that key, continued and moved back with the melody (``generation/primer.py``):
+into the key asked for, else into the primer's own key, which ``extra['primer_key']``
+names (and ``song.key`` is), with ``extra['primer_moved']`` the semitones the primer was
+moved by. A primer note the model does not know is an error naming it and the nearest
+note it knows; ``quantize`` moves each such note there instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from melodynet.errors import MelodynetError, OptionError
+from melodynet.errors import OptionError
 from melodynet.generation.sampling import Sampling
+from melodynet.positions import Meter, ticks
 from melodynet.songs.song import Note, Song
 
 if TYPE_CHECKING:
@@ -39,8 +48,12 @@ def pick_song(songs: Sequence[Song], name: str | None) -> Song:
     )
 
 
-def resolve_primer(model, primer: Primer, song_name: str | None) -> tuple[list[Note], Song | None]:
-    """The primer notes, and the training song they open (None if they open none).
+def resolve_primer(
+    model, primer: Primer, song_name: str | None
+) -> tuple[list[Note], Song | None, Song | None]:
+    """The primer notes, the training song they open (None if they open none), and the
+    song the user's primer came as (a file, a Song, tinyNotation that gives a time
+    signature; else None), whose title, tempo and time signature the melody takes.
 
     ``primer``: a count of leading notes of the training song, tinyNotation text, a path
     to a song file, a Song or a list of notes; None is the model's window.
@@ -63,22 +76,41 @@ def resolve_primer(model, primer: Primer, song_name: str | None) -> tuple[list[N
                 f"({len(song)} notes)",
                 option="primer",
             )
-        return song.notes[:primer], song
+        return song.notes[:primer], song, None
+    given = None
     if isinstance(primer, Song):
-        notes = list(primer.notes)
+        notes, given = list(primer.notes), primer
     elif isinstance(primer, Path) or (
         isinstance(primer, str) and Path(primer).suffix and Path(primer).is_file()
     ):
-        notes = read_songs([primer], warn=lambda _: None)[0].notes  # a whole file as primer
+        given = read_songs([primer], warn=lambda _: None)[0]  # a whole file as primer
+        notes = given.notes
     elif isinstance(primer, str):
-        notes, _ = parse_notes(primer, where="primer")
+        notes, signature = parse_notes(primer, where="primer")
+        given = Song(notes, tempo=0, time_signature=signature) if signature else None
     else:
         notes = list(primer)
         if not notes or not all(isinstance(n, Note) for n in notes):
             raise OptionError("primer must be a count, notes or a song", option="primer")
     candidates = [pick_song(songs, song_name)] if song_name else songs
     source = next((s for s in candidates if s.notes[: len(notes)] == notes), None)
-    return notes, source
+    return notes, source, None if source is not None else given
+
+
+def _meter(song: Song | None) -> Meter | None:
+    """The meter a model with bar inputs counts the primer's bars in: the song the primer
+    opens or came as; None (the model's default) for bare notes."""
+    return None if song is None else Meter.of_song(song)
+
+
+def _as_given(reference: Song, given: Song | None) -> Song:
+    """The song the melody takes its title, tempo and time signature from: the user's
+    primer's where it came with them, else the training song's."""
+    if given is None:
+        return reference
+    title = given.title or (given.name if given.path else reference.title)
+    tempo = given.tempo or reference.tempo  # tinyNotation gives none
+    return replace(reference, title=title, tempo=tempo, time_signature=given.time_signature)
 
 
 def generate_songs(
@@ -91,30 +123,49 @@ def generate_songs(
     sampling: Sampling | None = None,
     beam: int | None = None,
     constraints: Constraints | None = None,
+    quantize: bool = False,
 ) -> list[Song]:
     """``count`` melodies from one primer, generated as one batch (distinct when sampled).
 
     Each song's ``extra`` says how it came about (see the module's docstring) and
     ``longest_copy``: the most notes in a row (in any transposition) it shares with a
     training song, outside the primer."""
+    from melodynet.generation import primer as primers
+
     if mode not in MODES:
         raise OptionError(f"mode must be full or one-step, not {mode!r}", option="mode")
     if not isinstance(count, int) or count < 1:
         raise OptionError(f"num_outputs must be at least 1, not {count}", option="num_outputs")
     if length is not None and length < 0:
         raise OptionError(f"length must be 0 or more, not {length}", option="length")
-    notes, source = resolve_primer(model, primer, song_name)
+    primers.check_quantize(quantize)
+    notes, source, given = resolve_primer(model, primer, song_name)
     codec = model.codec
-    reference = source or pick_song(model.songs, song_name)
+    reference = _as_given(source or pick_song(model.songs, song_name), given)
+    own_key = primers.primer_key(model, notes, source, constraints)
     if constraints is not None and constraints.active:
         return _constrained(
-            model, notes, source, reference, length, mode, count, sampling, beam, constraints
+            model,
+            notes,
+            source,
+            reference,
+            length,
+            mode,
+            count,
+            sampling,
+            beam,
+            constraints,
+            own_key,
+            quantize,
         )
-    predictor = model.predictor
-    try:
-        primer_classes = codec.classes(notes, "primer")
-    except MelodynetError as exc:
-        raise OptionError(exc.message, option="primer") from None
+    predictor = model.predictor.with_meter(_meter(source or given))
+    moved = 0
+    if own_key is not None:  # the user's primer, for a model in the common key
+        moved = primers.into_model_key(model, notes, primers.common_key_shift(own_key))
+        notes = primers.move_into(notes, moved)
+    into = primers.shifted(own_key, moved).name if own_key is not None else ""
+    notes = primers.fit_primer(model, notes, quantize, moved, into)
+    primer_classes = codec.classes(notes, "primer")
     if length is None:
         length = len(reference) - len(notes)
         if length <= 0:
@@ -153,16 +204,30 @@ def generate_songs(
     else:
         streams = predictor.continue_song(primer_classes, length, count, sampling)
 
-    return [_song(model, notes, source, reference, codec.notes(p)) for p in streams]
+    songs = [_song(model, notes, source, reference, codec.notes(p)) for p in streams]
+    return [primers.moved_back(song, -moved, own_key, moved) for song in songs]
 
 
-def _song(model, primer: list[Note], source, reference: Song, generated: list[Note], **fields):
-    """The generated Song, with what ``extra`` says of it."""
+def _song(
+    model,
+    primer: list[Note],
+    source,
+    reference: Song,
+    generated: list[Note],
+    pickup: str | None = None,
+    **fields,
+):
+    """The generated Song, with what ``extra`` says of it; ``pickup`` (quarter notes) is
+    the opening partial bar's, by default that of the training song the primer opens."""
     from melodynet.generation.constraints import longest_shared_run
 
     base = source or reference
     notes = primer + generated
     extra = {"primer": str(len(primer))}
+    if pickup is None and source is not None:
+        pickup = source.extra.get("pickup")
+    if pickup:
+        extra["pickup"] = pickup
     if source is not None:
         truth = source.notes[len(primer) : len(notes)]
         extra.update(
@@ -185,10 +250,17 @@ def _song(model, primer: list[Note], source, reference: Song, generated: list[No
     return song
 
 
-def _constrained(model, notes, source, reference, length, mode, count, sampling, beam, c):
-    """Melodies that satisfy the constraints ``c`` by construction, checked all the same."""
+def _constrained(
+    model, notes, source, reference, length, mode, count, sampling, beam, c, own_key, quantize
+):
+    """Melodies that satisfy the constraints ``c`` by construction, checked all the same.
+
+    ``own_key``: the key of the user's primer when no key is asked for (primer.primer_key),
+    planned as a key that keeps every pitch (chromatic): the primer moves into the model's
+    key and the melody moves back, the range staying where the user put it."""
+    from melodynet.generation import primer as primers
     from melodynet.generation.constrained import Decoder
-    from melodynet.generation.constraints import joint_notes, plan, violations
+    from melodynet.generation.constraints import in_common_key, joint_notes, plan, violations
     from melodynet.songs.preprocess import transpose
 
     if mode != "full":
@@ -203,18 +275,30 @@ def _constrained(model, notes, source, reference, length, mode, count, sampling,
         )
     if c.bars is None and length is None:
         length = len(reference) - len(notes)
-    resolved = plan(c, model, reference.time_signature)
-    if resolved.transpose and source is None:  # the user's notes, in the key asked for
-        notes = transpose(Song(notes), -resolved.transpose).notes
-    try:
-        primer_classes = model.codec.classes(notes, "primer")
-    except MelodynetError as exc:
-        raise OptionError(exc.message, option="primer") from None
+    if own_key is not None and (c.end or c.chromatic):
+        own_key = None  # they need a key asked for: plan says so
+    wanted = c if own_key is None else replace(c, key=own_key.name, chromatic=True)
+    resolved = plan(wanted, model, reference.time_signature)
+    moved, back = 0, resolved.transpose
+    if source is None and wanted.key is not None and in_common_key(model.songs):
+        # the user's notes, in the key asked for (or their own): into the model's key
+        moved = primers.into_model_key(model, notes, -resolved.transpose, c.range is None)
+        notes = primers.move_into(notes, moved)
+        back = -moved
+    into = resolved.key.name if resolved.key is not None else ""
+    notes = primers.fit_primer(model, notes, quantize, moved, into)
+    primer_classes = model.codec.classes(notes, "primer")
     units = [int(n.duration / resolved.unit) for n in notes]
     if any(Fraction(u) * resolved.unit != n.duration for u, n in zip(units, notes, strict=True)):
         raise OptionError("primer: a note is not on the durations the model knows", "primer")
-    decoder = Decoder(model.predictor, resolved, joint_notes(model.codec))
+    meter = _meter(source) or Meter.of(reference.time_signature)
+    if resolved.bar is not None:
+        meter = Meter(ticks(resolved.bar * resolved.unit), ticks(resolved.pickup * resolved.unit))
+    decoder = Decoder(model.predictor.with_meter(meter), resolved, joint_notes(model.codec))
     found = decoder.decode(primer_classes, units, count, length, sampling, beam)
+    pickup = None  # without bars: the primer's song's
+    if c.bars is not None:
+        pickup = str(resolved.pickup * resolved.unit) if resolved.pickup else ""
     songs = []
     for classes in found:
         song = _song(
@@ -223,16 +307,17 @@ def _constrained(model, notes, source, reference, length, mode, count, sampling,
             source,
             reference,
             model.codec.notes(classes),
+            pickup=pickup,
             time_signature=resolved.meter_text if c.bars is not None else reference.time_signature,
         )
-        if resolved.transpose:
-            song = transpose(song, resolved.transpose)
+        if back:
+            song = transpose(song, back)
             song.extra.pop("transposed", None)
-        problems = violations(song, c, resolved, len(notes))
+        problems = violations(song, wanted, resolved, len(notes))
         assert not problems, f"a constrained melody breaks its constraints: {problems}"
         if resolved.key is not None:
             from melodynet.generation.constraints import Key
 
             song.key = Key((resolved.key.tonic + resolved.transpose) % 12, resolved.key.mode).name
-        songs.append(song)
+        songs.append(primers.moved_back(song, 0, own_key, moved))
     return songs

@@ -16,12 +16,15 @@ with the random seed, and picks the note whose cumulative probability first exce
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from melodynet.codec import Codec
 from melodynet.errors import MelodynetError, OptionError
 from melodynet.generation.sampling import Sampling, choose
 from melodynet.hookspecs import ModelConfig, ModelSpec
+from melodynet.positions import SIZES, TICKS, Meter, durations, joint
 
 
 def one_hot(classes: np.ndarray, sizes: list[int]) -> np.ndarray:
@@ -42,16 +45,40 @@ def one_hot(classes: np.ndarray, sizes: list[int]) -> np.ndarray:
 
 class Predictor:
     """Predictions from a trained model: ``numpy`` (a NumpyNetwork) when there is one,
-    else ``network`` (the Keras model, imported and run through TensorFlow)."""
+    else ``network`` (the Keras model, imported and run through TensorFlow).
+
+    A model trained with bar inputs also reads where each next note falls in its bar
+    (``melodynet.positions``), counted in ``meter`` from the first note given: set it per
+    song with ``with_meter``. Its recurrent state then carries a clock per stream (ticks
+    from the downbeat of bar 0) as the state's last item."""
 
     def __init__(
-        self, spec: ModelSpec, config: ModelConfig, codec: Codec, network=None, numpy=None
+        self,
+        spec: ModelSpec,
+        config: ModelConfig,
+        codec: Codec,
+        network=None,
+        numpy=None,
+        bar_inputs: bool = False,
+        meter: Meter | None = None,
     ) -> None:
         assert network is not None or numpy is not None, "something to run"
         self.spec, self.config, self.codec = spec, config, codec
         self.network, self.numpy = network, numpy
         self.sizes = codec.sizes
+        self.bar_inputs = bar_inputs
+        self.input_sizes = [*self.sizes, *(SIZES if bar_inputs else ())]
+        self.meter = meter or Meter(4 * TICKS)
         self._keras_steppers: dict[int, object] = {}
+        self._ticks: np.ndarray | None = None
+
+    def with_meter(self, meter: Meter | None) -> Predictor:
+        """This predictor counting bars in ``meter`` (a copy: callers may run at once)."""
+        if not self.bar_inputs or meter is None or meter == self.meter:
+            return self
+        other = copy.copy(self)
+        other.meter = meter
+        return other
 
     @property
     def window(self) -> int:
@@ -61,36 +88,73 @@ class Predictor:
     def uses_tensorflow(self) -> bool:
         return self.numpy is None
 
+    # ------------------------------------------------------------ bar inputs
+
+    def note_ticks(self, classes: np.ndarray) -> np.ndarray:
+        """Each note's duration in ticks: (..., heads) -> (...)."""
+        if self._ticks is None:
+            self._ticks = durations(self.codec)
+        return self._ticks[joint(classes, self.sizes)]
+
+    def rows(self, classes: np.ndarray) -> np.ndarray:
+        """The network's input rows for whole melodies (..., notes, heads) that start at the
+        meter's beginning: the classes, and with bar inputs their columns after them."""
+        classes = np.asarray(classes, dtype=np.int32)
+        if not self.bar_inputs:
+            return classes
+        after = -self.meter.pickup + np.cumsum(self.note_ticks(classes), axis=-1)
+        return np.concatenate([classes, self.meter.columns(after)], axis=-1)
+
+    def _next_rows(self, classes: np.ndarray, clock: np.ndarray):
+        """Rows for one new note per stream whose onsets are ``clock``; (rows, new clock)."""
+        if not self.bar_inputs:
+            return classes, clock
+        clock = clock + self.note_ticks(classes)
+        return np.concatenate([classes, self.meter.columns(clock)], axis=-1), clock
+
     # ------------------------------------------------------------ the network, one way or other
 
-    def _forward(self, classes: np.ndarray) -> list[np.ndarray]:
-        """Every head's probabilities for whole inputs (batch, time, heads) of classes."""
-        x = one_hot(classes, self.sizes)
+    def _forward(self, rows: np.ndarray) -> list[np.ndarray]:
+        """Every head's probabilities for whole inputs (batch, time, columns) of rows."""
+        assert rows.shape[-1] == len(self.input_sizes), "rows, not bare classes"
+        x = one_hot(rows, self.input_sizes)
         if self.numpy is not None:
             return self.numpy.forward(x)
         out = self.network(x, training=False)
         return [np.asarray(out[h]) for h in self.codec.heads]
 
     def _start(self, primer: np.ndarray, streams: int):
-        """Feed a sequence model the primer; (probabilities after it, state)."""
-        batch = np.repeat(np.asarray(primer)[None], streams, axis=0)
+        """Feed a sequence model the primer (notes, heads); (probabilities after it, state)."""
+        rows = self.rows(primer)
+        batch = np.repeat(rows[None], streams, axis=0)
         if self.numpy is not None:
             state = self.numpy.zero_state(streams)
             for t in range(batch.shape[1]):
-                probs, state = self.numpy.step(None, state, (batch[:, t], self.sizes))
-            return probs, state
-        stepper = self._keras_stepper(streams)
-        for variable in self._state_variables(stepper):
-            variable.assign(np.zeros(variable.shape, dtype=np.float32))
-        for t in range(batch.shape[1]):
-            probs = self._keras_step(stepper, batch[:, t])
-        return probs, stepper
+                probs, state = self.numpy.step(None, state, (batch[:, t], self.input_sizes))
+        else:
+            state = self._keras_stepper(streams)
+            for variable in self._state_variables(state):
+                variable.assign(np.zeros(variable.shape, dtype=np.float32))
+            for t in range(batch.shape[1]):
+                probs = self._keras_step(state, batch[:, t])
+        if self.bar_inputs:
+            clock = self.meter.start(streams) + int(self.note_ticks(primer).sum())
+            state = [*state, clock] if self.numpy is not None else [state, clock]
+        return probs, state
 
     def _step(self, classes: np.ndarray, state):
         """Feed a sequence model one note per stream; (probabilities, state)."""
+        net, clock = (state[:-1], state[-1]) if self.bar_inputs else (state, None)
+        if self.bar_inputs and self.numpy is None:
+            net = net[0]
+        rows, clock = self._next_rows(classes, clock)
         if self.numpy is not None:
-            return self.numpy.step(None, state, (classes, self.sizes))
-        return self._keras_step(state, classes), state
+            probs, net = self.numpy.step(None, net, (rows, self.input_sizes))
+        else:
+            probs = self._keras_step(net, rows)
+        if not self.bar_inputs:
+            return probs, net
+        return probs, [*net, clock] if self.numpy is not None else [net, clock]
 
     def _reorder(self, state, parents: np.ndarray):
         """The recurrent state of each stream's parent (beam search)."""
@@ -99,9 +163,10 @@ class Predictor:
                 tuple(s[parents] for s in layer) if isinstance(layer, tuple) else layer[parents]
                 for layer in state
             ]
-        for variable in self._state_variables(state):
+        stepper = state[0] if self.bar_inputs else state
+        for variable in self._state_variables(stepper):
             variable.assign(np.asarray(variable)[parents])
-        return state
+        return [stepper, state[1][parents]] if self.bar_inputs else stepper
 
     def _keras_stepper(self, streams: int):
         from melodynet.network import stepper
@@ -112,8 +177,8 @@ class Predictor:
             )
         return self._keras_steppers[streams]
 
-    def _keras_step(self, stepper, classes: np.ndarray) -> list[np.ndarray]:
-        out = stepper(one_hot(classes[:, None], self.sizes), training=False)
+    def _keras_step(self, stepper, rows: np.ndarray) -> list[np.ndarray]:
+        out = stepper(one_hot(rows[:, None], self.input_sizes), training=False)
         return [np.asarray(out[h])[:, 0] for h in self.codec.heads]
 
     @staticmethod
@@ -136,9 +201,10 @@ class Predictor:
         (note 1 for sequence models, ``window`` for window models), each head's
         distribution given the true notes before it."""
         w = self.window
+        rows = self.rows(classes)
         if self.spec.sequence:
-            return [p[0] for p in self._forward(classes[None, :-1])]
-        windows = np.stack([classes[i - w : i] for i in range(w, len(classes))])
+            return [p[0] for p in self._forward(rows[None, :-1])]
+        windows = np.stack([rows[i - w : i] for i in range(w, len(rows))])
         return self._forward(windows)
 
     def one_step(self, classes: np.ndarray, start: int | None = None) -> np.ndarray:
@@ -190,11 +256,20 @@ class Predictor:
                 if i + 1 < length:
                     probs, state = self._step(out[:, i], state)
             return out
-        window = np.repeat(primer[None, -self.window :], streams, axis=0)
+        window, clock = self._window_start(primer, streams)
         for i in range(length):
             out[:, i] = pick(self._forward(window), i)
-            window = np.concatenate([window[:, 1:], out[:, i, None]], axis=1)
+            rows, clock = self._next_rows(out[:, i], clock)
+            window = np.concatenate([window[:, 1:], rows[:, None]], axis=1)
         return out
+
+    def _window_start(self, primer: np.ndarray, streams: int):
+        """A window model's first input rows per stream, and the clock after the primer."""
+        rows = self.rows(primer)[-self.window :]
+        clock = None
+        if self.bar_inputs:
+            clock = self.meter.start(streams) + int(self.note_ticks(primer).sum())
+        return np.repeat(rows[None], streams, axis=0), clock
 
     def beam_search(self, primer: np.ndarray, length: int, beam: int) -> np.ndarray:
         """The likeliest continuation found by keeping the ``beam`` best partial melodies
@@ -208,7 +283,7 @@ class Predictor:
         if self.spec.sequence:
             probs, state = self._start(primer, beam)
         else:
-            window = np.repeat(primer[None, -self.window :], beam, axis=0)
+            window, clock = self._window_start(primer, beam)
         scores = np.full(beam, -np.inf)
         scores[0] = 0.0  # every beam starts as the same melody: expand one of them
         history = np.zeros((beam, 0, heads), dtype=np.int32)
@@ -231,5 +306,6 @@ class Predictor:
             if self.spec.sequence:
                 probs, state = self._step(classes, self._reorder(state, parents))
             else:
-                window = np.concatenate([window[parents][:, 1:], classes[:, None]], axis=1)
+                rows, clock = self._next_rows(classes, None if clock is None else clock[parents])
+                window = np.concatenate([window[parents][:, 1:], rows[:, None]], axis=1)
         return history[0]

@@ -1,5 +1,8 @@
 """The HTML report: one self-contained file with scores, audio, figures and learning curves.
 
+The loss per note the bundle recorded (training and held-out songs, at the epoch whose
+weights it keeps) is shown in nats, and with ``bits`` in bits per note too (nats / ln 2).
+
 Everything is inline: verovio SVG for the scores (wrong notes in red, the
 primer in blue), the learning curves as matplotlib SVG, and the audio as
 ``data:audio/wav;base64`` URLs, so the file can be mailed or archived alone.
@@ -87,6 +90,75 @@ def _scores_table(scores: Sequence[Mapping]) -> str:
     )
 
 
+def loss_rows(meta) -> list[dict]:
+    """The mean NLL per note (nats) the bundle recorded at the epoch whose weights it keeps
+    (the best held-out epoch when training stopped early on a validation split, else the
+    last): ``{"songs", "epoch", "nll"}`` for the training songs (the mean over that epoch's
+    batches, while training) and, with a validation split, the held-out songs."""
+    history = meta.history
+    losses, held = list(history.get("loss") or []), list(history.get("val_loss") or [])
+    if not losses:
+        return []
+    best = meta.metrics.get("best_epoch") or 0
+    kept = best if held and meta.options.get("patience") is not None and best else len(losses)
+    kept = min(kept, len(losses))
+    rows = [{"songs": "training", "epoch": kept, "nll": float(losses[kept - 1])}]
+    if len(held) >= kept:
+        rows.append({"songs": "held out", "epoch": kept, "nll": float(held[kept - 1])})
+    return rows
+
+
+def _loss_table(rows: Sequence[Mapping], bits: bool) -> str:
+    from melodynet.evaluation.scores import LN2
+
+    if not rows:
+        return ""
+    unit = "nats per note" + (" and bits per note (nats / ln 2)" if bits else "")
+    head = "<th>songs</th><th>epoch</th><th>NLL (nats/note)</th>"
+    head += "<th>bits/note</th>" if bits else ""
+    body = []
+    for r in rows:
+        cells = (
+            f'<td>{escape(r["songs"])}</td><td class="num">{r["epoch"]}</td>'
+            f'<td class="num nats">{r["nll"]:.4f}</td>'
+        )
+        if bits:
+            cells += f'<td class="num bits">{r["nll"] / LN2:.4f}</td>'
+        body.append(f"<tr>{cells}</tr>")
+    return (
+        f"<p>Loss: the mean negative log-likelihood of each note, in {unit}, at the epoch "
+        "whose weights the bundle keeps.</p>"
+        f'<table class="losses"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _curves_svg(history: Mapping[str, Sequence[float]], bits: bool) -> str:
+    """The learning curves as inline SVG; with ``bits`` the loss panel has a second axis on
+    the right in bits per note (its left axis stays in nats)."""
+    from melodynet.render.curves import curves_svg, figure
+
+    if not bits:
+        return curves_svg(history)
+    import io
+
+    import matplotlib
+
+    from melodynet.evaluation.scores import LN2
+
+    fig = figure(history)
+    for ax in fig.axes:
+        if ax.get_ylabel() == "loss":
+            ax.set_ylabel("loss (nats/note)")
+            right = ax.secondary_yaxis("right", functions=(lambda n: n / LN2, lambda b: b * LN2))
+            right.set_ylabel("bits/note")
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "melodynet", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
 def _facts_table(facts: Sequence[tuple[str, str]]) -> str:
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     return f'<table class="facts">{rows}</table>'
@@ -159,13 +231,14 @@ def build_report(
     history: Mapping[str, Sequence[float]],
     comparisons: Sequence[Comparison],
     options: WriteOptions | None = None,
+    losses: Sequence[Mapping] = (),
+    bits: bool = False,
 ) -> str:
-    """The whole report as one HTML document."""
-    from melodynet.render.curves import curves_svg
-
+    """The whole report as one HTML document; ``losses`` (``loss_rows``) in nats per note,
+    and with ``bits`` in bits per note beside them."""
     options = options or WriteOptions()
     if any(len(v) for v in history.values()):
-        curves = f'<div class="curves">{curves_svg(history)}</div>'
+        curves = f'<div class="curves">{_curves_svg(history, bits)}</div>'
     else:
         curves = "<p>This bundle records no training history.</p>"
     parts = [
@@ -177,6 +250,7 @@ def build_report(
         _facts_table(facts),
         "<h2>How well it learned</h2>",
         _scores_table(scores),
+        _loss_table(losses, bits),
         '<h2 id="curves">Learning curves</h2>',
         curves,
         *(_comparison(n, c, options) for n, c in enumerate(comparisons)),
@@ -234,8 +308,10 @@ def write_report(
     song_names: Sequence[str] | None,
     options: WriteOptions,
     constraints=None,
+    bits: bool = False,
 ) -> list[Song]:
-    """Generate from each chosen training song and write the report to ``path``."""
+    """Generate from each chosen training song and write the report to ``path``; with
+    ``bits`` every loss per note is shown in bits per note beside the nats."""
     from melodynet.atomic import write_text
     from melodynet.evaluation.scores import score_all
     from melodynet.generation.generate import generate_songs, pick_song
@@ -263,6 +339,8 @@ def write_report(
         model.meta.history,
         comparisons,
         options,
+        loss_rows(model.meta),
+        bits,
     )
     write_text(path, html)
     return made

@@ -34,6 +34,7 @@ OPTIONS = {
     "patience": int,
     "augment": int,
     "stop_when_perfect": bool,
+    "bar_inputs": bool,
 }
 """Training options the page may set, with their types (melodynet.train checks values)."""
 FINISHED = ("done", "failed", "cancelled", "interrupted")

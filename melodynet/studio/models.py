@@ -5,8 +5,8 @@ Two kinds, named in requests by a reference:
 - the person's own bundles under ``DATA/models`` (trained in the page, or copied there),
   by their directory's name (``butterfly-stateful-lstm``); these can be deleted;
 - the pretrained bundles installed plugins ship (``register_bundles``: ``german-folk``
-  of ``melodynet-folk``...), as ``pretrained:NAME``, looked up in the plugin registry
-  (as ``melodynet bundles`` and ``melodynet.load(NAME)`` do), never deleted.
+  of ``melodynet-folk``...), as ``pretrained:NAME``, listed by ``melodynet.bundles()``
+  and looked up in the plugin registry (as ``melodynet.load(NAME)`` does), never deleted.
 
 Listing reads each bundle's metadata only (no TensorFlow). Loading goes through
 ``melodynet.load``; the most recently used ``size`` models stay loaded, keyed by the
@@ -47,6 +47,7 @@ def bundle_summary(directory: Path) -> dict:
         "encoding": meta.encoding,
         "window": meta.window,
         "units": meta.units,
+        "bar_inputs": bool(meta.options.get("bar_inputs", False)),
         "songs": [s.get("name", "") for s in meta.songs],
         "epochs_run": meta.epochs_run,
         "epochs": meta.epochs,
@@ -75,59 +76,35 @@ def list_bundles(storage: Storage) -> list[dict]:
     return found
 
 
-_pretrained_cache: dict[tuple[str, str, int], dict] = {}
-_pretrained_lock = threading.Lock()
-
-
-def _stamp_of(directory: Path) -> int:
-    try:
-        return (directory / "melodynet.json").stat().st_mtime_ns
-    except OSError:
-        return 0
-
-
 def pretrained_bundles() -> list[dict]:
-    """The pretrained bundles installed plugins register, with what ``melodynet bundles``
-    says of each (model, songs, held-out bits per note...) and the plugin's description,
-    corpus and licence. Each summary is kept until the bundle's metadata changes."""
-    from melodynet.cli.listing import bundle_summary as listed
-    from melodynet.plugins import registry
+    """The pretrained bundles installed plugins register, as ``melodynet.bundles()`` lists
+    them (model, songs, held-out bits per note...; each read once until it changes), with
+    the plugin's description, corpus and licence, as the page shows them."""
+    return [_pretrained(b) for b in melodynet.bundles(pretrained=True)]
 
-    reg = registry()
-    found = []
-    for name, provided in sorted(reg.bundles.items()):
-        spec = provided.spec
-        directory = Path(spec.path)
-        key = (name, str(directory), _stamp_of(directory))
-        with _pretrained_lock:
-            summary = _pretrained_cache.get(key)
-        if summary is None:
-            info = reg.bundle_plugin(name)
-            about = listed(directory)
-            summary = {
-                "name": name,
-                "ref": PRETRAINED + name,
-                "pretrained": True,
-                "description": spec.description,
-                "corpus": spec.corpus,
-                "licence": spec.licence,
-                "distribution": info.distribution or info.name,
-                "version": info.version,
-                "model": about.get("model"),
-                "encoding": about.get("encoding"),
-                "songs": about.get("songs"),
-                "training_notes": about.get("training_notes"),
-                "heldout_bits_per_note": about.get("heldout_bits_per_note"),
-                "epochs_run": about.get("epochs_run"),
-                "status": about.get("status"),
-                "size_bytes": about.get("size_bytes"),
-            }
-            if about.get("error"):
-                summary["error"] = about["error"]
-            with _pretrained_lock:
-                _pretrained_cache[key] = summary
-        found.append(dict(summary))
-    return found
+
+def _pretrained(b: melodynet.BundleInfo) -> dict:
+    summary = {
+        "name": b.name,
+        "ref": PRETRAINED + b.name,
+        "pretrained": True,
+        "description": b.description,
+        "corpus": b.corpus,
+        "licence": b.licence,
+        "distribution": b.distribution or b.plugin,
+        "version": b.version,
+        "model": b.model,
+        "encoding": b.encoding,
+        "songs": b.songs,
+        "training_notes": b.training_notes,
+        "heldout_bits_per_note": b.heldout_bits_per_note,
+        "epochs_run": b.epochs_run,
+        "status": b.status,
+        "size_bytes": b.size_bytes,
+    }
+    if b.error:
+        summary["error"] = b.error
+    return summary
 
 
 def bundle_directory(storage: Storage, ref: str) -> Path:

@@ -5,6 +5,10 @@ A note's information content is ``-log2 p(note | the notes before it)`` under th
 the model's own distribution, before any constraint or sampling shaped the choice. Notes
 the model cannot predict (the first ``window`` of a window model, the first of a sequence
 model) have none. The page colours the score by it, in bands from expected to surprising.
+
+A model trained with bar inputs also reads where each note falls in its bar: the notes are
+counted in the song's own meter (its time signature and pickup), as the library scores
+songs, not in the meter of the model's first training song.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import math
 import numpy as np
 
 import melodynet
+from melodynet.positions import Meter
 
 BANDS = [
     (1.0, "#2a7a2a", "under 1 bit"),
@@ -25,10 +30,14 @@ BANDS = [
 """(upper bound in bits, colour, label), from expected to surprising."""
 
 
-def information_content(model: melodynet.Model, song: melodynet.Song) -> list[float | None]:
-    """Each note's information content in bits under ``model`` (None where it has none)."""
+def information_content(
+    model: melodynet.Model, song: melodynet.Song, meter: Meter | None = None
+) -> list[float | None]:
+    """Each note's information content in bits under ``model`` (None where it has none).
+    ``meter``: the bars the song's notes fall in, for a model with bar inputs (default the
+    song's own: ``Meter.of_song``)."""
     classes = model.codec.classes(song.notes, song.name)
-    predictor = model.predictor
+    predictor = model.predictor.with_meter(meter or Meter.of_song(song))
     first = 1 if model.spec.sequence else model.config.window
     out: list[float | None] = [None] * len(song.notes)
     if len(song.notes) <= first:

@@ -10,7 +10,8 @@ numbers per song (where it starts, the epoch's song order), and the store's page
 the OS can drop.
 
 Every batch is (x, y, loss_weight, score_weight, batch_weight), all from class indices
-(features are made from them inside the compiled step):
+(features are made from them inside the compiled step). A store made with bar inputs has
+``positions.SIZES`` more columns after the heads: x has them, y only the heads.
 
 - window models: x (B, window, heads), y (B, heads), weights (B,);
 - sequence models: x (B, T, heads) padded with -1 (no feature: masked), y (B, T, heads),
@@ -35,9 +36,10 @@ import numpy as np
 from melodynet.atomic import atomic_dir
 from melodynet.codec import Codec
 from melodynet.errors import MelodynetError
+from melodynet.positions import SIZES, Meter, song_columns, ticks
 from melodynet.songs.song import Song
 
-FORMAT = 1
+FORMAT = 2
 SORT_BATCHES = 32
 """Sequence models: songs are sorted by length within runs of this many batches."""
 EVAL_BATCH = {False: 2048, True: 64}
@@ -46,12 +48,18 @@ EVAL_BATCH = {False: 2048, True: 64}
 
 @dataclass
 class Store:
-    """Encoded songs: ``classes`` (notes, heads) and ``offsets`` (songs + 1,), usually
-    memory-mapped from ``directory``."""
+    """Encoded songs: ``classes`` (notes, heads [+ bar inputs]) and ``offsets`` (songs + 1,),
+    usually memory-mapped from ``directory``; ``targets``: how many columns are the heads
+    (the rest are inputs only)."""
 
     classes: np.ndarray
     offsets: np.ndarray
     directory: Path | None = None
+    targets: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.targets is None:
+            self.targets = self.classes.shape[1]
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -68,30 +76,49 @@ class Store:
             yield self.song(i)
 
 
-def store_key(codec: Codec, songs: Sequence[Song]) -> str:
+def store_key(codec: Codec, songs: Sequence[Song], bar_inputs: bool = False) -> str:
     digest = hashlib.sha256(json.dumps([FORMAT, codec.spec.name, codec.vocabulary]).encode())
     for song in songs:
+        if bar_inputs:
+            meter = Meter.of_song(song)
+            digest.update(f"{meter.bar}/{meter.pickup}:".encode())
         digest.update(" ".join(n.key for n in song.notes).encode())
         digest.update(b"\n")
+    if bar_inputs:
+        digest.update(b"bar inputs")
     return digest.hexdigest()
 
 
-def encode(codec: Codec, songs: Sequence[Song], cache: Path | None = None) -> Store:
+def encode(
+    codec: Codec, songs: Sequence[Song], cache: Path | None = None, bar_inputs: bool = False
+) -> Store:
     """The songs' store: read from ``cache`` when it is there, else written there (or, with
-    no cache or one that cannot be written, kept in memory)."""
+    no cache or one that cannot be written, kept in memory). ``bar_inputs`` adds the
+    columns of ``melodynet.positions``."""
+    heads = len(codec.heads)
+    width = heads + (len(SIZES) if bar_inputs else 0)
     if cache is not None:
-        directory = Path(cache) / "encoded" / store_key(codec, songs)
+        directory = Path(cache) / "encoded" / store_key(codec, songs, bar_inputs)
         with contextlib.suppress(OSError, ValueError):
-            return _open(directory, len(songs), len(codec.heads))
+            return _open(directory, len(songs), width, heads)
         # A cache that cannot be written costs only speed (the songs stay in memory); a
         # note outside the vocabulary fails again below, with its message.
         with contextlib.suppress(OSError, ValueError, MelodynetError):
             with atomic_dir(directory, replace=True) as tmp:
-                _write(codec, songs, tmp)
-            return _open(directory, len(songs), len(codec.heads))
-    classes = [np.zeros((0, len(codec.heads)), dtype=np.int32)]
-    classes += [codec.classes(s.notes, s.path or s.name) for s in songs]
-    return Store(np.concatenate(classes), _offsets(songs))
+                _write(codec, songs, tmp, bar_inputs)
+            return _open(directory, len(songs), width, heads)
+    classes = [np.zeros((0, width), dtype=np.int32)]
+    classes += [song_rows(codec, s, bar_inputs) for s in songs]
+    return Store(np.concatenate(classes), _offsets(songs), targets=heads)
+
+
+def song_rows(codec: Codec, song: Song, bar_inputs: bool = False) -> np.ndarray:
+    """A song's classes (notes, heads), with its bar inputs after them when asked."""
+    classes = codec.classes(song.notes, song.path or song.name)
+    if not bar_inputs:
+        return classes
+    columns = song_columns([ticks(n.duration) for n in song.notes], Meter.of_song(song))
+    return np.concatenate([classes, columns], axis=1)
 
 
 def _offsets(songs: Sequence[Song]) -> np.ndarray:
@@ -100,25 +127,26 @@ def _offsets(songs: Sequence[Song]) -> np.ndarray:
     return offsets
 
 
-def _write(codec: Codec, songs: Sequence[Song], directory: Path) -> None:
+def _write(codec: Codec, songs: Sequence[Song], directory: Path, bar_inputs: bool) -> None:
     """One song at a time into a memory map: nothing corpus-sized is built in memory."""
     offsets = _offsets(songs)
+    width = len(codec.heads) + (len(SIZES) if bar_inputs else 0)
     classes = np.lib.format.open_memmap(
-        directory / "classes.npy", "w+", np.int32, (int(offsets[-1]), len(codec.heads))
+        directory / "classes.npy", "w+", np.int32, (int(offsets[-1]), width)
     )
     for i, song in enumerate(songs):
-        classes[offsets[i] : offsets[i + 1]] = codec.classes(song.notes, song.path or song.name)
+        classes[offsets[i] : offsets[i + 1]] = song_rows(codec, song, bar_inputs)
     classes.flush()
     del classes
     np.save(directory / "offsets.npy", offsets)
 
 
-def _open(directory: Path, songs: int, heads: int) -> Store:
+def _open(directory: Path, songs: int, width: int, heads: int) -> Store:
     offsets = np.load(directory / "offsets.npy")
     classes = np.load(directory / "classes.npy", mmap_mode="r")
-    if offsets.shape != (songs + 1,) or classes.shape != (offsets[-1], heads):
+    if offsets.shape != (songs + 1,) or classes.shape != (offsets[-1], width):
         raise ValueError(f"{directory}: not the store of these songs")
-    return Store(classes, offsets, directory)
+    return Store(classes, offsets, directory, heads)
 
 
 def song_order(store: Store, batch: int, seed: int, epoch: int, shuffle: bool = True):
@@ -171,7 +199,7 @@ def batches(
     from melodynet.tfenv import tensorflow
 
     tf = tensorflow()
-    heads = store.classes.shape[1]
+    width, heads = store.classes.shape[1], store.targets
     offsets, lengths = store.offsets, store.lengths
     types = (tf.int32, tf.int32, tf.float32, tf.float32)
 
@@ -183,11 +211,12 @@ def batches(
         def read(indices):
             songs = [store.song(int(i)) for i in indices]
             longest = max(len(s) for s in songs) - 1
-            x = np.full((len(songs), longest, heads), -1, dtype=np.int32)  # -1: masked
-            y = np.zeros_like(x)
+            x = np.full((len(songs), longest, width), -1, dtype=np.int32)  # -1: masked
+            y = np.zeros((len(songs), longest, heads), dtype=np.int32)
             loss_weight = np.zeros((len(songs), longest), dtype=np.float32)
             for row, song in enumerate(songs):
-                x[row, : len(song) - 1], y[row, : len(song) - 1] = song[:-1], song[1:]
+                x[row, : len(song) - 1] = song[:-1]
+                y[row, : len(song) - 1] = song[1:, :heads]
                 loss_weight[row, : len(song) - 1] = 1.0
             score_weight = loss_weight.copy()
             score_weight[:, : window - 1] = 0.0
@@ -207,7 +236,7 @@ def batches(
             start = offsets[song] + indices - first[song]
             notes = np.asarray(store.classes[start[:, None] + np.arange(window + 1)])
             ones = np.ones(len(indices), dtype=np.float32)
-            return notes[:, :window], notes[:, window], ones, ones
+            return notes[:, :window], notes[:, window, :heads], ones, ones
 
         def epoch_batches(epoch):
             data = tf.data.Dataset.range(total).batch(batch)
@@ -223,7 +252,7 @@ def batches(
     def load(indices):
         x, y, loss_weight, score_weight = tf.numpy_function(read, [indices], types, stateful=False)
         rank = 2 if sequence else 1
-        x = tf.ensure_shape(x, [None] * rank + ([heads] if sequence else [window, heads]))
+        x = tf.ensure_shape(x, [None] * rank + ([width] if sequence else [window, width]))
         y = tf.ensure_shape(y, [None] * rank + [heads])
         loss_weight = tf.ensure_shape(loss_weight, [None] * rank)
         score_weight = tf.ensure_shape(score_weight, [None] * rank)
@@ -256,9 +285,11 @@ def steps(store: Store, window: int, sequence: bool, batch: int) -> int:
     return -(-examples // batch)
 
 
-def ceiling(songs, window: int, whole_history: bool = False) -> float:
+def ceiling(songs, window: int, whole_history: bool = False, targets: int | None = None) -> float:
     """Best one-step accuracy reachable by a model that sees ``window`` notes, or
     (``whole_history``) everything before the note; scored from note ``window`` on.
+    Songs are rows of classes; only the first ``targets`` columns (default: all) are
+    predicted, the others (bar inputs) are context alone.
 
     Contexts followed by different notes in different places can only be right as often
     as their most common continuation. Each context is named by a 64-bit hash, so counting
@@ -266,7 +297,9 @@ def ceiling(songs, window: int, whole_history: bool = False) -> float:
     """
     keys, nexts = [], []
     for classes in songs:
-        rows = _row_ids(np.asarray(classes))
+        classes = np.asarray(classes)
+        rows = _row_ids(classes)
+        targets_of = _row_ids(classes[:, :targets]) if targets else rows
         if len(rows) <= window:
             continue
         if whole_history:
@@ -278,7 +311,7 @@ def ceiling(songs, window: int, whole_history: bool = False) -> float:
         else:
             contexts = np.lib.stride_tricks.sliding_window_view(rows, window)[:-1]
             keys.append(contexts.astype(np.uint64) @ _powers(window))
-        nexts.append(rows[window:])
+        nexts.append(targets_of[window:])
     if not keys:
         return 0.0
     pairs = np.stack([np.concatenate(keys).view(np.int64), np.concatenate(nexts)], axis=1)
@@ -297,7 +330,14 @@ def _powers(window: int) -> np.ndarray:
 
 
 def _row_ids(classes: np.ndarray) -> np.ndarray:
-    """One int64 per note: its class in every head (each below 2**20) side by side."""
-    assert classes.ndim == 2 and classes.shape[1] <= 3 and (classes < 1 << 20).all()
-    shifts = np.arange(classes.shape[1], dtype=np.int64) * 20
-    return (classes.astype(np.int64) << shifts).sum(axis=1)
+    """One int64 per note: its class in every head (each below 2**20) side by side, or
+    for more than three columns a 64-bit hash of them."""
+    assert classes.ndim == 2 and (classes < 1 << 20).all()
+    if classes.shape[1] <= 3:
+        shifts = np.arange(classes.shape[1], dtype=np.int64) * 20
+        return (classes.astype(np.int64) << shifts).sum(axis=1)
+    ids = np.zeros(len(classes), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in classes.T:
+            ids = ids * np.uint64(_HASH) + column.astype(np.uint64) + np.uint64(1)
+    return ids.view(np.int64)

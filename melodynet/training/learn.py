@@ -60,12 +60,17 @@ def learn(
     config = ModelConfig(window=options.window, units=options.units, options=dict(options.params))
     codec = resume.codec if resume else Codec.fit(encoding, [*fitted, *held_out])
     with strategy.scope() if strategy else contextlib.nullcontext():
-        model = network.build(spec, config, codec)
+        sizes = network.input_sizes(codec, options.bar_inputs)
+        model = network.build(spec, config, codec, features=sum(sizes))
     if resume is not None:
         model.set_weights(resume.network.get_weights())
-    store = dataset.encode(codec, fitted, cache.default_dir())
-    validation = dataset.encode(codec, held_out) if held_out else None
-    best = dataset.ceiling(store.songs(), options.window, whole_history=spec.sequence)
+    store = dataset.encode(codec, fitted, cache.default_dir(), options.bar_inputs)
+    validation = (
+        dataset.encode(codec, held_out, bar_inputs=options.bar_inputs) if held_out else None
+    )
+    best = dataset.ceiling(
+        store.songs(), options.window, whole_history=spec.sequence, targets=len(codec.heads)
+    )
     plugin = reg.model_plugin(spec.name)
 
     def trained_at(epochs_run: int, history, status: str, **metrics) -> Model:

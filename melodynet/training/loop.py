@@ -97,7 +97,7 @@ class Trainer:
         with strategy.scope() if strategy else contextlib.nullcontext():
             self.optimizer = keras.optimizers.Adam(options.learning_rate)
             self.optimizer.build(model.trainable_variables)
-        sizes, heads = codec.sizes, codec.heads
+        sizes, heads = network.input_sizes(codec, options.bar_inputs), codec.heads
         replicas = strategy.num_replicas_in_sync if strategy else 1
 
         def features(classes):

@@ -36,6 +36,9 @@ class TrainOptions:
     strategy: str = "none"
     augment: int = 0
     """Also train on every training song transposed by -augment..+augment semitones."""
+    bar_inputs: bool = False
+    """Also give the model where each next note falls in its bar and the bar number
+    (``melodynet.positions``)."""
     params: dict[str, Any] = field(default_factory=dict)
     """The model's parameters (``ModelSpec.params``), checked against its declarations
     by ``melodynet.train``."""
@@ -65,6 +68,10 @@ class TrainOptions:
                 if _number(split)
                 else f"validation_split must be a fraction, not {split!r}",
                 option="validation_split",
+            )
+        if not isinstance(self.bar_inputs, bool):
+            raise OptionError(
+                f"bar_inputs must be True or False, not {self.bar_inputs!r}", option="bar_inputs"
             )
         if not isinstance(self.params, dict):
             raise OptionError(f"params must be a dict of NAME: VALUE, not {self.params!r}", "param")

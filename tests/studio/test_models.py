@@ -57,19 +57,18 @@ def restarted(settings):
 @pytest.mark.skipif(not FOLK, reason="needs melodynet-folk: pip install -e plugins/melodynet-folk")
 def test_the_installed_pretrained_bundles_are_listed_and_generate(client):
     import melodynet
-    from melodynet.cli.listing import list_bundles
 
     listed = client.get("/api/models").json()
-    installed = [b for b in list_bundles() if b["source"] == "plugin"]
+    installed = melodynet.bundles(pretrained=True)
     pretrained = {b["name"]: b for b in listed["pretrained"]}
-    assert sorted(pretrained) == [b["name"] for b in installed]
+    assert sorted(pretrained) == [b.name for b in installed]
     assert {"german-folk", "irish-dance", "bach-chorales"} <= set(pretrained)
     folk = pretrained["german-folk"]
     assert folk["ref"] == "pretrained:german-folk" and folk["pretrained"] is True
     assert folk["distribution"] == "melodynet-folk" and folk["model"] == "stateful-lstm"
     assert folk["description"].startswith("German folk songs")
-    shipped = next(b for b in installed if b["name"] == "german-folk")
-    assert folk["heldout_bits_per_note"] == shipped["heldout_bits_per_note"]
+    shipped = next(b for b in installed if b.name == "german-folk")
+    assert folk["heldout_bits_per_note"] == shipped.heldout_bits_per_note
     assert listed["models"] == []  # none of the person's own: they are apart
 
     request = {"key": "G", "meter": "3/4", "bars": 4, "temperature": 1.0, "random_seed": 3}

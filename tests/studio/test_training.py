@@ -306,3 +306,56 @@ def test_primer_from_a_song_in_the_library(client, with_bundle):
     assert response.json()["error"].startswith("primer: note 1 (c4) is not in the model's")
     request["primer_song"] = "bundled:../../etc/passwd"
     assert client.post("/api/generate", json=request).status_code == 404
+
+
+def test_train_with_bar_inputs(client):
+    """The form's bar inputs reach melodynet.train (as `melodynet train --bar-inputs`), and
+    the surprise of each note counts bars in the song's own meter, as the library scores."""
+    import dataclasses
+
+    import melodynet
+    from melodynet.positions import Meter
+    from melodynet.studio.surprise import information_content
+
+    request = {"songs": ["bundled:butterfly#0"], "epochs": 2, "bar_inputs": "on", "name": "bars"}
+    response = client.post("/api/jobs", json=request)
+    assert response.status_code == 201, response.text
+    assert response.json()["options"]["bar_inputs"] is True
+    job = wait_for(client, response.json()["id"])
+    assert job["status"] == "done", job
+    model = melodynet.load(studio_of(client.app).storage.bundle_dir("bars"))
+    assert model.bar_inputs is True
+    [listed] = client.get("/api/models").json()["models"]
+    assert listed["name"] == "bars" and listed["bar_inputs"] is True
+
+    butterfly = model.songs[0]
+    waltz = dataclasses.replace(butterfly, time_signature="3/4", extra={"pickup": "1"})
+    bits = information_content(model, waltz)
+    scored = model.score([waltz])  # the library's NLL, bars counted in the waltz's meter
+    window = model.config.window
+    total = scored["bits_per_note"] * scored["total"]
+    assert sum(bits[window:]) == pytest.approx(total, abs=0.05)
+    assert bits != information_content(model, butterfly)  # the meter is read
+
+    request = {"model": "bars", "primer": 4, "meter": "3/4", "bars": 4, "pickup": "2"}
+    response = client.post("/api/generate", json=request)
+    assert response.status_code == 200, response.text
+    [result] = response.json()["results"]
+    song = melodynet.Song.from_json(result["song"])
+    assert song.time_signature == "3/4"
+    # counted from the half-note pickup asked for, which the song does not record
+    assert result["surprise"] == information_content(model, song, Meter.of("3/4", "2"))
+    assert result["surprise"] != information_content(model, song)
+
+
+def test_without_bar_inputs_the_meter_changes_nothing(client, with_bundle):
+    import dataclasses
+
+    import melodynet
+    from melodynet.studio.surprise import information_content
+
+    model = melodynet.load(studio_of(client.app).storage.bundle_dir(with_bundle))
+    assert model.bar_inputs is False
+    butterfly = model.songs[0]
+    waltz = dataclasses.replace(butterfly, time_signature="3/4", extra={"pickup": "1"})
+    assert information_content(model, waltz) == information_content(model, butterfly)

@@ -335,6 +335,7 @@ function updateJob(parts, job) {
   const reading = job.reading || {};
   let meta = `${job.model} (${job.encoding}) on ${job.song_names.join(", ")}`;
   if (reading.part) meta += `, part ${reading.part}`;
+  if ((job.options || {}).bar_inputs) meta += ", with bar inputs";
   if (reading.transpose !== undefined && reading.transpose !== null) {
     meta += reading.transpose === "common" ? ", moved to the common key" : `, transposed ${reading.transpose > 0 ? "+" : ""}${reading.transpose}`;
   }
@@ -448,7 +449,7 @@ function showModelInfo() {
     const bits = typeof m.heldout_bits_per_note === "number" ? `, ${m.heldout_bits_per_note.toFixed(2)} bits per note on held-out songs` : "";
     text = `Pretrained, from ${m.distribution}${m.version ? " " + m.version : ""}: ${m.description}. ${m.model}, trained on ${m.songs} songs (${m.corpus})${bits}. Licence: ${m.licence}`;
   } else if (m) {
-    text = `Yours: ${m.model} (${m.encoding}), trained on ${(m.songs || []).join(", ")}.`;
+    text = `Yours: ${m.model} (${m.encoding}${m.bar_inputs ? ", bar inputs" : ""}), trained on ${(m.songs || []).join(", ")}.`;
   }
   $("#gen-model-info").textContent = text;
   $("#delete-model").hidden = !m || !!m.pretrained;
