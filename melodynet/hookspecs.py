@@ -81,7 +81,9 @@ class ModelSpec:
     ``build(inputs, config)`` takes a Keras input tensor and returns the
     network's hidden features; melodynet adds one softmax head per encoding
     output, trains, saves and generates. Window models (``sequence=False``)
-    get inputs of shape (batch, window, features) and return (batch, units).
+    get inputs of shape (batch, window, features) and return (batch, units)
+    (``features``: the encoding heads' one-hot labels, then, for a model trained with
+    bar inputs, where the next note falls in its bar: ``melodynet.positions``).
     Sequence models (``sequence=True``) get (batch, time, features), return
     (batch, time, units), are trained on whole songs and generate note by
     note, carrying their recurrent state. Use only serializable Keras layers

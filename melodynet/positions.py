@@ -33,8 +33,10 @@ SIZES = (SLOTS, 2) + (2,) * BAR_BITS
 
 
 def ticks(duration: Fraction) -> int:
-    """A duration in ticks (at least one: nothing takes no time)."""
-    return max(1, round(Fraction(duration) * TICKS))
+    """A duration in ticks; a note's is at least one (no note takes no time), only a length
+    of nothing (no pickup) is zero."""
+    duration = Fraction(duration)
+    return 0 if duration == 0 else max(1, round(duration * TICKS))
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,8 @@ class Recipe:
             args += ["--part", str(self.part)]
         flags = {k: v for k, v in self.train.items() if k != "params"}
         for key, value in flags.items():
-            args += [f"--{key.replace('_', '-')}", str(value)]
+            flag = f"--{key.replace('_', '-')}"
+            args += [flag] if value is True else [flag, str(value)]
         for key, value in self.train.get("params", {}).items():
             args += ["-p", f"{key}={value}"]
         return " ".join([*args, "--out", out])
@@ -105,6 +106,7 @@ COMMON = {
     "transpose": "common",
     "validation_split": 0.1,
     "random_seed": 0,
+    "bar_inputs": True,
 }
 
 

@@ -19,6 +19,7 @@ def test_meter_from_time_signature_and_pickup():
     assert Meter.of("6/8", "1/2") == Meter(3 * TICKS, TICKS // 2)
     assert Meter.of("nonsense") == Meter(4 * TICKS, 0)  # read as 4/4
     assert Meter.of("2/4", "2") == Meter(2 * TICKS, 0)  # a whole bar is no pickup
+    assert ticks(Fraction(0)) == 0 and ticks(Fraction(1, 1000)) == 1  # no pickup; a note
 
 
 def test_columns_of_a_waltz_with_a_pickup_counted_by_hand():

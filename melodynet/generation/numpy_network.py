@@ -19,11 +19,18 @@ from typing import Any
 
 import numpy as np
 
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    """exp, whose overflow to inf is what a saturated sigmoid needs (1 / inf = 0)."""
+    with np.errstate(over="ignore"):
+        return np.exp(x)
+
+
 ACTIVATIONS = {
     "linear": lambda x: x,
     "relu": lambda x: np.maximum(x, 0),
     "tanh": np.tanh,
-    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "sigmoid": lambda x: 1 / (1 + _exp(-x)),
     "softmax": None,  # heads only
 }
 TOLERANCE = 1e-4
