@@ -343,9 +343,11 @@ def test_train_with_bar_inputs(client):
     [result] = response.json()["results"]
     song = melodynet.Song.from_json(result["song"])
     assert song.time_signature == "3/4"
-    # counted from the half-note pickup asked for, which the song does not record
+    # counted from the half-note pickup asked for, which the generated song records
+    assert song.extra["pickup"] == "2"
     assert result["surprise"] == information_content(model, song, Meter.of("3/4", "2"))
-    assert result["surprise"] != information_content(model, song)
+    no_pickup = dataclasses.replace(song, extra={})
+    assert result["surprise"] != information_content(model, no_pickup)
 
 
 def test_without_bar_inputs_the_meter_changes_nothing(client, with_bundle):
