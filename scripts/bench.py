@@ -13,6 +13,12 @@ figure / melodynet / reference / ratio / target, then writes all of it as JSON:
   continue_song after a warm-up):
   two lengths and the difference, 1 stream and 256 streams; and the same difference
   through the command line (`generate --length`), as a user would time it;
+- generation under constraints (issue 14) through ``Model.generate``: every constraint on
+  (key, meter and bars, range, end on the tonic, form AABA, no-copy) against the same
+  calls without constraints, interleaved in the same process and run, as ratios: sampled
+  notes/s for 1 and 256 streams (whole calls, best of runs, and the difference of two
+  sizes; the unconstrained calls write as many notes), and one beam search of width 8
+  over 32 bars against an unconstrained one of as many notes;
 - the other built-in models (mlp, lstm, cnn): whole `train` command to their best
   one-step accuracy;
 - the reference (../shared/reference/tutorial.py) with fewer epochs, extrapolated to its
@@ -61,6 +67,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -69,7 +76,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # this process imports Tenso
 ROOT = Path(__file__).resolve().parents[1]
 SONG = ROOT / "songs" / "butterfly.txt"
 REFERENCE = ROOT.parent / "shared" / "reference" / "tutorial.py"
-SECTIONS = ("startup", "train", "generate", "models", "throughput", "reference", "corpus")
+SECTIONS = (
+    "startup",
+    "train",
+    "generate",
+    "models",
+    "throughput",
+    "constraints",
+    "reference",
+    "corpus",
+)
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "corpus")  # corpus: opt-in, minutes
 OTHER_MODELS = ("mlp", "lstm", "cnn")
 STREAMS = 256
@@ -77,6 +93,19 @@ SONG_NOTES_GENERATED = 50  # butterfly has 54 notes; a 4-note primer leaves 50
 CORPUS = "corpus:essenFolksong"
 CORPUS_MODELS = ("stateful-lstm", "lstm")
 CORPUS_EPOCHS = 2  # notes/s of the second epoch: the first one also builds the graph
+# Issue 14's constraints, all on at once, in butterfly's key and meter: the constraints
+# section's melodies. The form's sections have `bars` bars each: bars=8 is 32 bars.
+CONSTRAINTS = {
+    "key": "C",
+    "meter": "4/4",
+    "range": "C4-C6",
+    "end": "tonic",
+    "form": "AABA",
+    "no_copy": 6,
+}
+CONSTRAINED_BEAM = 8
+CONSTRAINED_BEAM_BARS = 8  # per section: 32 bars
+SAMPLED = {"temperature": 1.0, "random_seed": 4}
 
 # Issue 5's targets: (key in figures, comparison, bound, description)
 TARGETS = [
@@ -90,6 +119,33 @@ TARGETS = [
     ("startup.models.median_s", "<=", 0.5, "melodynet models"),
     ("startup.plugins.median_s", "<=", 0.5, "melodynet plugins"),
     ("generate.median_s", "<=", 1.0, "melodynet generate, 54-note song, whole command"),
+    # Issue 14's: every constraint on, through Model.generate, against the same calls
+    # without constraints in the same run
+    ("constraints.streams_1.notes_per_s", ">=", 2500.0, "constrained notes/s, 1 stream"),
+    (
+        f"constraints.streams_{STREAMS}.notes_per_s",
+        ">=",
+        50000.0,
+        f"constrained notes/s, {STREAMS} streams",
+    ),
+    (
+        "ratios.constrained_1_stream_vs_unconstrained",
+        ">=",
+        0.5,
+        "constrained / unconstrained notes/s, 1 stream",
+    ),
+    (
+        f"ratios.constrained_{STREAMS}_streams_vs_unconstrained",
+        ">=",
+        0.5,
+        f"constrained / unconstrained notes/s, {STREAMS} streams",
+    ),
+    (
+        "constraints.beam.best_s",
+        "<=",
+        2.0,
+        f"constrained beam search, width {CONSTRAINED_BEAM}, 32 bars (s)",
+    ),
     # Issue 17's, judged when measured (the speed-ups need --against 38071a1)
     ("generate.tensorflow_imported", "==", False, "melodynet generate imports no TensorFlow"),
     ("ratios.generate_vs_against", ">=", 4.0, "generate, speed-up over --against"),
@@ -587,6 +643,123 @@ def bench_throughput(bundle: Path, others: dict[str, Path], quick: bool) -> dict
     return out
 
 
+PRIMER_NOTES = 4
+
+
+def _generated(call) -> tuple[float, int]:
+    """(seconds, notes written after the primer) of one ``Model.generate`` call."""
+    t0 = time.perf_counter()
+    songs = call()
+    seconds = time.perf_counter() - t0
+    songs = songs if isinstance(songs, list) else [songs]
+    return seconds, sum(len(song.notes) - PRIMER_NOTES for song in songs)
+
+
+def _constrained(model, streams: int, bars: int, **extra):
+    return model.generate(PRIMER_NOTES, bars=bars, **CONSTRAINTS, num_outputs=streams, **extra)
+
+
+def _unconstrained(model, streams: int, length: int, **extra):
+    return model.generate(PRIMER_NOTES, length=length, num_outputs=streams, **extra)
+
+
+def _alternating(calls: dict, repeats: int) -> dict[str, list[float]]:
+    """Seconds of each call, ``repeats`` times, the calls' order turning every round."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    names = list(calls)
+    for r in range(repeats):
+        for name in names if r % 2 == 0 else names[::-1]:
+            times[name].append(_generated(calls[name])[0])
+    return times
+
+
+def constrained_rates(model, streams: int, sizes: tuple[int, int], repeats: int) -> dict:
+    """Sampled notes/s with every constraint and without, ``streams`` streams: bars per
+    section ``sizes`` (short, long), and as many notes per stream without constraints.
+    ``notes_per_s``: the long call's notes over its best time, whole (planning, no-copy
+    tables, restarts of streams that no-copy stops and the checks of every melody
+    included); ``marginal_notes_per_s``: the difference of the two sizes' notes over the
+    difference of their best times (a sampled stream that starts again makes it noisy)."""
+    notes = {b: _generated(partial(_constrained, model, streams, b, **SAMPLED))[1] for b in sizes}
+    lengths = {b: round(notes[b] / streams) for b in sizes}
+    calls = {}
+    for b in sizes:
+        calls["constrained", b] = partial(_constrained, model, streams, b, **SAMPLED)
+        calls["unconstrained", b] = partial(_unconstrained, model, streams, lengths[b], **SAMPLED)
+    best = {name: min(t) for name, t in _alternating(calls, repeats).items()}
+    short, long = sizes
+
+    def rates(kind: str, count: dict) -> dict:
+        dt = best[kind, long] - best[kind, short]
+        return {
+            "notes_per_s": round(count[long] / best[kind, long]),
+            "marginal_notes_per_s": round((count[long] - count[short]) / dt) if dt > 0 else None,
+        }
+
+    return {
+        "bars_per_section": list(sizes),
+        "notes": [notes[b] for b in sizes],
+        "best_s": {str(b): round(best["constrained", b], 4) for b in sizes},
+        **rates("constrained", notes),
+        "unconstrained": {
+            "lengths": [lengths[b] for b in sizes],
+            "best_s": {str(lengths[b]): round(best["unconstrained", b], 4) for b in sizes},
+            **rates("unconstrained", {b: lengths[b] * streams for b in sizes}),
+        },
+    }
+
+
+def bench_constraints(bundle: Path, quick: bool) -> dict:
+    """``Model.generate`` with every constraint (CONSTRAINTS) against the same calls without
+    them, in this process, the two alternating call by call so that the machine's load
+    falls on both alike: sampled (SAMPLED) notes/s for 1 and STREAMS streams (see
+    constrained_rates), and one
+    beam search of width CONSTRAINED_BEAM over 4 x CONSTRAINED_BEAM_BARS bars against an
+    unconstrained one of as many notes."""
+    import melodynet
+
+    log(f"constraints: Model.generate with {CONSTRAINTS}, against none")
+    model = melodynet.load(bundle)
+    out: dict = {
+        "constraints": dict(CONSTRAINTS),
+        "sampling": dict(SAMPLED),
+        "primer_notes": PRIMER_NOTES,
+        "load_average_before": loadavg(),
+    }
+    plans = {1: (4, 32) if quick else (8, 64), STREAMS: (2, 8)}
+    repeats = 2 if quick else 5  # best of: the load of a shared machine comes and goes
+    for streams, sizes in plans.items():
+        s = out[f"streams_{streams}"] = constrained_rates(model, streams, sizes, repeats)
+        log(
+            f"  {streams} stream(s): {fmt(s['notes_per_s'])} notes/s constrained, "
+            f"{fmt(s['unconstrained']['notes_per_s'])} unconstrained"
+        )
+    beam = {"beam_size": CONSTRAINED_BEAM}
+    _, count = _generated(partial(_constrained, model, 1, CONSTRAINED_BEAM_BARS, **beam))
+    times = _alternating(
+        {
+            "constrained": partial(_constrained, model, 1, CONSTRAINED_BEAM_BARS, **beam),
+            "unconstrained": partial(_unconstrained, model, 1, count, **beam),
+        },
+        repeats + 2,
+    )
+    b = out["beam"] = {
+        "width": CONSTRAINED_BEAM,
+        "bars": CONSTRAINED_BEAM_BARS * len(CONSTRAINTS["form"]),
+        "notes": count,
+        "best_s": round(min(times["constrained"]), 4),
+        "all_s": [round(t, 4) for t in times["constrained"]],
+        "unconstrained_best_s": round(min(times["unconstrained"]), 4),
+        "unconstrained_all_s": [round(t, 4) for t in times["unconstrained"]],
+    }
+    log(
+        f"  beam {b['width']}, {b['bars']} bars ({count} notes): {b['best_s']:.3f} s "
+        f"constrained, {b['unconstrained_best_s']:.3f} s unconstrained"
+    )
+    out["load_average_after"] = loadavg()
+    return out
+
+
 def bench_throughput_of(side: Side, base: Path, bundle: Path, quick: bool) -> dict:
     """bench_throughput in a process of its own that imports the side's melodynet."""
     ws = Workspace(base, f"throughput-{side.name}", side)
@@ -735,6 +908,16 @@ def compute_ratios(figures: dict, reference: dict) -> dict:
             out[f"train_{model}_vs_reference"] = ratio(
                 r["extrapolated_2000_epoch_s"], m["median_s"]
             )
+    for streams in (1, STREAMS):
+        s = lookup(figures, f"constraints.streams_{streams}") or {}
+        name = f"constrained_{streams}_stream{'s' * (streams > 1)}_vs_unconstrained"
+        value = speedup(s.get("notes_per_s"), lookup(s, "unconstrained.notes_per_s"))
+        if value is not None:
+            out[name] = value
+    beam = lookup(figures, "constraints.beam") or {}
+    value = speedup(beam.get("unconstrained_best_s"), beam.get("best_s"))
+    if value is not None:
+        out["constrained_beam_vs_unconstrained"] = value
     out.update(against_ratios(figures, figures.get("against") or {}))
     return out
 
@@ -889,6 +1072,33 @@ def table(results: dict) -> str:
             "first generation call (build + compile, 50 notes)",
             f"{fmt(th['first_call_50_notes_s'])} s",
         )
+    c = f.get("constraints")
+    if c:
+        every = ", ".join(f"{k}={v}" for k, v in c["constraints"].items())
+        for streams in (1, STREAMS):
+            s = c.get(f"streams_{streams}")
+            if s:
+                a, b = s["bars_per_section"]
+                key = f"constrained_{streams}_stream{'s' * (streams > 1)}_vs_unconstrained"
+                row(
+                    f"generation with every constraint ({every}), {streams} "
+                    f"stream{'s' * (streams > 1)}, sampled (Model.generate, whole call, "
+                    f"bars={b}: {fmt(s['notes'][1])} notes)",
+                    f"{fmt(s['notes_per_s'])} notes/s; without constraints, same run: "
+                    f"{fmt(s['unconstrained']['notes_per_s'])} notes/s",
+                    rat=times_x(ratios.get(key)),
+                    target=("≥ 2,500" if streams == 1 else "≥ 50,000") + ", ≥ 0.5×",
+                )
+        beam = c.get("beam")
+        if beam:
+            row(
+                f"beam search {beam['width']} with every constraint, {beam['bars']} bars "
+                f"({beam['notes']} notes; min of {len(beam['all_s'])})",
+                f"{fmt(beam['best_s'])} s; without constraints, as many notes: "
+                f"{fmt(beam['unconstrained_best_s'])} s",
+                rat=times_x(ratios.get("constrained_beam_vs_unconstrained")),
+                target="≤ 2 s",
+            )
     for model, m in f.get("models", {}).items():
         r = ref.get(model, {})
         row(
@@ -1175,7 +1385,7 @@ def main(argv: list[str] | None = None) -> int:
             bundles["this"] = bundles["this"] or made
             if "against" in trained:
                 against["train_stateful"], bundles["against"] = trained["against"]
-        if "generate" in sections or "throughput" in sections:
+        if sections & {"generate", "throughput", "constraints"}:
             missing = [side for side in sides if bundles.get(side.name) is None]
             if missing:
                 log("no bundle: training one for generate/throughput")
@@ -1214,6 +1424,8 @@ def main(argv: list[str] | None = None) -> int:
                 # last: in this process (the numpy network imports no TensorFlow)
                 others = {m: b for m, b in other_bundles.items() if b is not None}
                 figures["throughput"] = bench_throughput(bundles["this"], others, args.quick)
+        if "constraints" in sections and bundles.get("this"):
+            figures["constraints"] = bench_constraints(bundles["this"], args.quick)
     results["ratios"] = compute_ratios(figures, reference)
     results["targets"] = judge(results)
     results["load_average_after"] = loadavg()

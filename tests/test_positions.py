@@ -118,3 +118,22 @@ def test_butterfly_with_bar_inputs_round_trips_on_every_path(tmp_path):
     truth = classes[1:, 0]
     nll = -np.log(probs[np.arange(len(truth)), truth])[4 - 1 :].mean()
     assert loaded.score(loaded.songs)["nll"] == pytest.approx(nll, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_window_model_with_bar_inputs_decodes_under_constraints():
+    """The constrained decoder feeds a window model its bar inputs as it goes: the first
+    choice after the primer is the unconstrained one when no rule forbids it, and every
+    output fills its bars."""
+    model = melodynet.train(BUTTERFLY, model="mlp", bar_inputs=True, epochs=40)
+    free = model.generate(4, length=1)
+    barred = model.generate(4, meter="2/4", bars=4)
+    assert barred.notes[4] == free.notes[4]
+    for song in [
+        barred,
+        model.generate(4, meter="2/4", bars=4, beam_size=3),
+        *model.generate(4, meter="3/4", bars=3, temperature=1.0, num_outputs=3),
+    ]:
+        meter = Fraction(song.time_signature.split("/")[0]) * 4
+        meter /= int(song.time_signature.split("/")[1])
+        assert sum(n.duration for n in song.notes) == meter * (4 if meter == 2 else 3)

@@ -337,12 +337,39 @@ def _fillable(p: Plan, meter: str) -> None:
 # ---------------------------------------------------------------- originality
 
 
-_DURATIONS: dict[Fraction, int] = {}
+_DURATIONS: dict[tuple[int, int], int] = {}
+_RATIOS: list[tuple[int, int]] = []  # each code's duration, (numerator, denominator)
 
 
 def _code(duration: Fraction) -> int:
-    """A small integer per duration: tuples of ints hash far faster than Fractions."""
-    return _DURATIONS.setdefault(duration, len(_DURATIONS))
+    """A small integer per duration: tuples of ints hash far faster than Fractions (and a
+    Fraction's own hash is slower still than reading its numerator and denominator)."""
+    key = (duration.numerator, duration.denominator)
+    code = _DURATIONS.get(key)
+    if code is None:
+        code = _DURATIONS[key] = len(_DURATIONS)
+        _RATIOS.append(key)
+    return code
+
+
+_SEEN: dict[int, tuple[Note, int, int]] = {}
+"""id(note) -> (note, its duration's code, its pitch or -1): notes are frozen, the codec
+hands out the same Note objects again and again, and the entry keeps its note alive."""
+
+
+def _codes(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
+    """Each note's duration code and pitch (-1 for a rest), as arrays."""
+    seen = _SEEN
+    if len(seen) > 1 << 20:
+        seen.clear()
+    found = [seen.get(id(n)) for n in notes]
+    for i, n in enumerate(notes):
+        if found[i] is None or found[i][0] is not n:
+            found[i] = seen[id(n)] = (n, _code(n.duration), -1 if n.pitch is None else n.pitch)
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    _, codes, pitches = zip(*found, strict=True)
+    return np.array(codes, dtype=np.int64), np.array(pitches, dtype=np.int64)
 
 
 def _canonical(notes: list[Note]) -> tuple:
@@ -361,62 +388,92 @@ def runs(songs: list[Song], n: int) -> set:
     return found
 
 
-def _arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray]:
-    durations = np.array([_code(n.duration) for n in notes], dtype=np.int64)
-    pitches = np.array([-1 if n.pitch is None else n.pitch for n in notes], dtype=np.int64)
-    return durations, pitches
+_FIRST = 1 << 20
+"""The interval of a sequence's first pitched note (it has none): matches no real one."""
+
+
+def _arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per note: its kind (duration code x 2, + 1 for a rest), whether it is pitched, and
+    its interval from the pitched note before it."""
+    codes, pitch = _codes(notes)
+    kind = 2 * codes + (pitch < 0)
+    pitched = pitch >= 0
+    before = np.maximum.accumulate(np.where(pitched, np.arange(len(notes)), -1))
+    before = np.concatenate([[-1], before[:-1]])[: len(notes)]  # the pitched note before
+    interval = np.where(before >= 0, pitch - pitch[before], _FIRST)
+    return kind, pitched, interval
+
+
+_TRAINING: list = [None, None, None]
+"""The songs last asked about (kept, so that the ids stay theirs), what identifies them (each
+song's list of notes, its length, its first and last notes), and their arrays."""
+
+
+def _training(songs: list[Song]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The songs' ``_arrays``, one after the other with a separator between them; kept
+    for the same songs (the same lists of the same notes) asked about again."""
+    same = [(id(s.notes), len(s.notes), *map(id, s.notes[:1] + s.notes[-1:])) for s in songs]
+    if _TRAINING[0] is songs and _TRAINING[1] == same:
+        return _TRAINING[2]
+    parts = []
+    for song in songs:
+        parts.append(_arrays(song.notes))
+        parts.append((np.array([-1]), np.array([False]), np.array([_FIRST])))  # a separator
+    train = tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+    _TRAINING[:] = [songs, same, train]
+    return train
 
 
 def longest_shared_run(notes: list[Note], songs: list[Song], start: int = 0) -> int:
     """The most consecutive notes (in any transposition) that ``notes`` shares with any of
     ``songs``, counting only runs that end at or after note ``start``.
 
-    A dynamic programme over every (note, training note) pair, vectorised over the training
-    notes: a run grows while durations and rests agree and every pitched pair of the run is
-    the same interval apart."""
+    A run of pairs (note, training note) grows while durations and rests agree and every
+    pitched pair is the same interval apart: along each diagonal of the pairs, a run
+    starts again after a pair that differs in kind, or just after the previous pitched
+    pair when a pitched pair's interval differs (a new transposition). Diagonals are
+    columns of a sheared view, so the start of every run is one running maximum."""
     if not notes or not songs:
         return 0
-    parts = []
-    for song in songs:
-        parts.append(_arrays(song.notes))
-        parts.append((np.array([-2]), np.array([-1])))  # a separator matches nothing
-    train = (np.concatenate([d for d, _ in parts]), np.concatenate([p for _, p in parts]))
+    train = _training(songs)
     out = _arrays(notes)
-    counted = np.arange(len(notes)) >= start
-    if len(out[0]) <= len(train[0]):
-        return _longest(out, train, lambda i, length: length.max() if counted[i] else 0)
-    # fewer training notes than notes: walk the training notes instead (the same pairs)
-    return _longest(train, out, lambda _i, length: length[counted].max(initial=0))
+    if len(notes) <= len(train[0]):
+        return _longest(out, train, start, rows_are_notes=True)
+    # fewer training notes than notes: the training notes as rows (the same pairs)
+    return _longest(train, out, start, rows_are_notes=False)
 
 
-def _longest(walked, across, best_of) -> int:
-    """The longest run over pairs (walked note, across note), walking one sequence and
-    vectorising over the other; ``best_of(i, lengths)`` picks the runs that count."""
-    walk_d, walk_p = walked
-    across_d, across_p = across
-    size, none = len(across_d), np.iinfo(np.int64).min
-    length = np.zeros(size, dtype=np.int64)
-    shift = np.full(size, none)  # the run's transposition (none yet)
-    rests = np.zeros(size, dtype=np.int64)  # rests at the run's end
-    best = 0
-    for i in range(len(walk_d)):
-        prev_length = np.concatenate([[0], length[:-1]])
-        prev_shift = np.concatenate([[none], shift[:-1]])
-        prev_rests = np.concatenate([[0], rests[:-1]])
-        same = across_d == walk_d[i]
-        if walk_p[i] < 0:
-            same &= across_p < 0
-            length = np.where(same, prev_length + 1, 0)
-            shift = np.where(same, prev_shift, none)
-            rests = np.where(same, prev_rests + 1, 0)
+def _longest(rows, columns, start: int, rows_are_notes: bool) -> int:
+    """The longest run over every pair (row note, column note) that ends at or after note
+    ``start`` of the generated notes (the rows, or the columns)."""
+    row_kind, row_pitched, row_interval = rows
+    kind, _, interval = columns
+    r, q = len(row_kind), len(kind)
+    pad = np.full(r - 1, -2)  # matches nothing
+    kind = np.concatenate([pad, kind, pad])
+    interval = np.concatenate([pad, interval, pad])
+    # column c of the views holds the diagonal of pairs (i, i + c - (r - 1))
+    step = kind.strides[0]
+    kinds = np.lib.stride_tricks.as_strided(kind, (r, q + r - 1), (step, step), writeable=False)
+    step = interval.strides[0]
+    intervals = np.lib.stride_tricks.as_strided(
+        interval, (r, q + r - 1), (step, step), writeable=False
+    )
+    index = np.arange(r)[:, None]
+    before = np.maximum.accumulate(np.where(row_pitched, np.arange(r), -1))
+    before = np.concatenate([[-1], before[:-1]])[:, None]  # the previous pitched row note
+    best, block = 0, max(1, (1 << 20) // r)
+    for c0 in range(0, q + r - 1, block):
+        c1 = min(c0 + block, q + r - 1)
+        same = kinds[:, c0:c1] == row_kind[:, None]
+        turn = row_pitched[:, None] & (intervals[:, c0:c1] != row_interval[:, None])
+        restart = np.where(same, np.where(turn, before + 1, 0), index + 1)
+        length = index + 1 - np.maximum.accumulate(restart, axis=0)
+        if rows_are_notes:
+            length = length[start:]
         else:
-            same &= across_p >= 0
-            delta = walk_p[i] - across_p
-            keeps = (prev_length > 0) & ((prev_shift == none) | (prev_shift == delta))
-            length = np.where(same, np.where(keeps, prev_length + 1, prev_rests + 1), 0)
-            shift = np.where(same, delta, none)
-            rests = np.zeros(size, dtype=np.int64)
-        best = max(best, int(best_of(i, length)))
+            length = np.where(index + np.arange(c0, c1) - (r - 1) >= start, length, 0)
+        best = max(best, int(length.max(initial=0)))
     return best
 
 
@@ -427,28 +484,42 @@ def violations(song: Song, constraints: Constraints, p: Plan, primer: int) -> li
     """What ``song`` breaks of the constraints (an empty list when it satisfies them)."""
     problems = []
     notes = song.notes
-    generated = notes[primer:]
-    for i, n in enumerate(generated, primer + 1):
-        if n.pitch is None:
-            continue
-        if p.pitch_classes is not None and (n.pitch - p.transpose) % 12 not in p.pitch_classes:
-            problems.append(f"note {i} ({pitch_name(n.pitch)}) is not in the key")
-        if not p.low + p.transpose <= n.pitch <= p.high + p.transpose:
-            problems.append(f"note {i} ({pitch_name(n.pitch)}) is outside the range")
+    codes, pitches = _codes(notes)
+    pitched = pitches >= 0
+    out_of_key = np.zeros(len(notes), dtype=bool)
+    if p.pitch_classes is not None:
+        out_of_key = pitched & ~np.isin((pitches - p.transpose) % 12, sorted(p.pitch_classes))
+    outside = pitched & ((pitches < p.low + p.transpose) | (pitches > p.high + p.transpose))
+    for i in np.flatnonzero((out_of_key | outside)[primer:]) + primer:
+        name = pitch_name(int(pitches[i]))
+        if out_of_key[i]:
+            problems.append(f"note {i + 1} ({name}) is not in the key")
+        if outside[i]:
+            problems.append(f"note {i + 1} ({name}) is outside the range")
     if p.bar is not None:
-        position = 0
-        bar, pickup = Fraction(p.bar) * p.unit, Fraction(p.pickup) * p.unit
+        # in integer ticks of 1/scale quarter note, exact for every duration of the song
+        kinds = np.unique(codes)
+        scale = _lcm_denominator([p.unit, *(Fraction(*_RATIOS[k]) for k in kinds)])
+        ticks = np.zeros(int(kinds.max(initial=0)) + 1, dtype=np.int64)
+        for k in kinds:
+            ticks[k] = _RATIOS[k][0] * scale // _RATIOS[k][1]
+        length = ticks[codes]
+        ends = np.cumsum(length)
+        starts = ends - length
+        per_unit = int(p.unit * scale)
+        bar, pickup = p.bar * per_unit, p.pickup * per_unit
         total = pickup + bar * p.section_bars * len(p.sections)
-        for i, n in enumerate(notes, 1):
-            start, end = position, position + n.duration
-            boundary = pickup
-            if start >= pickup:
-                boundary = pickup + (math.floor((start - pickup) / bar) + 1) * bar
-            if end > boundary and start < total:
-                problems.append(f"note {i} crosses the barline at {boundary} quarter notes")
-            position = end
+        after = starts >= pickup
+        boundary = np.where(after, pickup + ((starts - pickup) // bar + 1) * bar, pickup)
+        for i in np.flatnonzero((ends > boundary) & (starts < total)):
+            at = Fraction(int(boundary[i]), scale)
+            problems.append(f"note {i + 1} crosses the barline at {at} quarter notes")
+        position = int(ends[-1]) if len(notes) else 0
         if position != total:
-            problems.append(f"the melody lasts {position} quarter notes, not {total}")
+            problems.append(
+                f"the melody lasts {Fraction(position, scale)} quarter notes, "
+                f"not {Fraction(total, scale)}"
+            )
     if p.end_tonic and p.key is not None:
         last = notes[-1]
         if last.pitch is None or (last.pitch - p.transpose) % 12 != p.key.tonic:

@@ -63,6 +63,12 @@ class RandomNetwork:
     def _reorder(self, state, parents):
         return state
 
+    def _window_start(self, primer, streams):
+        return np.repeat(primer[None, -self.window :], streams, axis=0), None
+
+    def _next_rows(self, classes, clock):
+        return classes, clock
+
 
 class FakeModel:
     def __init__(self, encoding: str) -> None:
