@@ -137,24 +137,31 @@ class Predictor:
                 variable.assign(np.zeros(variable.shape, dtype=np.float32))
             for t in range(batch.shape[1]):
                 probs = self._keras_step(state, batch[:, t])
+        clock = None
         if self.bar_inputs:
             clock = self.meter.start(streams) + int(self.note_ticks(primer).sum())
-            state = [*state, clock] if self.numpy is not None else [state, clock]
-        return probs, state
+        return probs, self._join(state, clock)
 
     def _step(self, classes: np.ndarray, state):
         """Feed a sequence model one note per stream; (probabilities, state)."""
-        net, clock = (state[:-1], state[-1]) if self.bar_inputs else (state, None)
-        if self.bar_inputs and self.numpy is None:
-            net = net[0]
+        net, clock = self._split(state)
         rows, clock = self._next_rows(classes, clock)
         if self.numpy is not None:
             probs, net = self.numpy.step(None, net, (rows, self.input_sizes))
         else:
             probs = self._keras_step(net, rows)
+        return probs, self._join(net, clock)
+
+    def _split(self, state):
+        """(the network's state: numpy arrays or the Keras stepper, the clock or None)."""
         if not self.bar_inputs:
-            return probs, net
-        return probs, [*net, clock] if self.numpy is not None else [net, clock]
+            return state, None
+        return (state[:-1] if self.numpy is not None else state[0]), state[-1]
+
+    def _join(self, net, clock):
+        if not self.bar_inputs:
+            return net
+        return [*net, clock] if self.numpy is not None else [net, clock]
 
     def _reorder(self, state, parents: np.ndarray):
         """The recurrent state of each stream's parent (beam search)."""
@@ -163,10 +170,10 @@ class Predictor:
                 tuple(s[parents] for s in layer) if isinstance(layer, tuple) else layer[parents]
                 for layer in state
             ]
-        stepper = state[0] if self.bar_inputs else state
+        stepper, clock = self._split(state)
         for variable in self._state_variables(stepper):
             variable.assign(np.asarray(variable)[parents])
-        return [stepper, state[1][parents]] if self.bar_inputs else stepper
+        return self._join(stepper, None if clock is None else clock[parents])
 
     def _keras_stepper(self, streams: int):
         from melodynet.network import stepper
