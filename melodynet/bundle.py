@@ -113,7 +113,13 @@ def latest() -> Path:
             f"no trained model yet ({pointer} not found); train one first, or name a "
             "bundle directory"
         )
-    return Path(pointer.read_text(encoding="utf-8").strip())
+    directory = Path(pointer.read_text(encoding="utf-8").strip())
+    if not directory.exists():
+        raise BundleError(
+            f"the latest trained model, {directory}, is gone (deleted or moved; {pointer} "
+            "names it); train one, or name a bundle directory"
+        )
+    return directory
 
 
 def read_meta(directory: Path) -> BundleMeta:

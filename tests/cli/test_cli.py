@@ -148,6 +148,9 @@ def test_missing_or_non_bundle_model_dir(workdir, runner):
     (workdir / "notabundle").mkdir()
     one_line_error(runner("evaluate", "--model-dir", "notabundle"), "not a melodynet bundle")
     one_line_error(runner("generate"), "no trained model yet")
+    (workdir / "models").mkdir()
+    (workdir / "models" / "LATEST").write_text(str(workdir / "models" / "deleted") + "\n")
+    one_line_error(runner("generate"), "the latest trained model", "deleted", "is gone")
 
 
 def test_output_suffix_without_writer(workdir, runner, butterfly_bundle):
