@@ -68,6 +68,8 @@ class BundleInfo:
     """The validation loss of the weights the bundle keeps (the best epoch's when training
     stopped early), in bits per note; None without held-out songs."""
     epochs_run: int | None = None
+    bar_inputs: bool | None = None
+    """Whether the network reads where notes fall in their bars (``train --bar-inputs``)."""
     status: str | None = None
     """``complete``, ``training`` (a checkpoint) or ``interrupted``."""
     melodynet_version: str | None = None
@@ -113,6 +115,7 @@ _META_FIELDS = (
     "heldout_songs",
     "heldout_bits_per_note",
     "epochs_run",
+    "bar_inputs",
     "status",
     "melodynet_version",
     "created",
@@ -232,6 +235,7 @@ def _from_meta(directory: Path) -> dict[str, Any]:
         "heldout_songs": len(meta.validation_songs),
         "heldout_bits_per_note": heldout_bits(meta),
         "epochs_run": meta.epochs_run,
+        "bar_inputs": bool(meta.options.get("bar_inputs", False)),
         "status": meta.status,
         "melodynet_version": meta.melodynet_version,
         "created": meta.created,

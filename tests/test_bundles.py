@@ -177,7 +177,7 @@ def test_bundles_lists_installed_and_own(with_plugin, bundle_copy, runner, workd
     assert lines[1].split()[:6] == [
         "my-chorales",
         "stateful-lstm",
-        meta["encoding"],
+        meta["encoding"] + ("+bars" if meta["options"].get("bar_inputs") else ""),
         str(expected["songs"]),
         str(expected["training_notes"]),
         f"{bits:.3f}",
@@ -215,6 +215,7 @@ def test_the_api_lists_them(with_plugin, bundle_copy, runner, workdir):
         "",
     )
     assert shipped.training_notes == sum(len(s["notes"]) for s in meta["songs"])
+    assert shipped.bar_inputs is bool(meta["options"].get("bar_inputs", False))
     assert shipped.heldout_bits_per_note == pytest.approx(bits)
     assert shipped.made == json.loads((bundle_copy / "pretrained.json").read_text())
     assert shipped.size_bytes == sum(p.stat().st_size for p in bundle_copy.iterdir())

@@ -103,7 +103,7 @@ def bundles(as_json) -> None:
             (
                 b.name,
                 b.model or "-",
-                b.encoding or "-",
+                f"{b.encoding}{'+bars' * bool(b.bar_inputs)}" if b.encoding else "-",
                 "-" if b.songs is None else str(b.songs),
                 "-" if b.training_notes is None else str(b.training_notes),
                 "-" if bits is None else f"{bits:.3f}",
