@@ -481,21 +481,14 @@ def _fixed(fixed, spec, dims, model, validation_split, random_seed, epochs):
 
 
 def _read(songs, dims, base, reading) -> list[Song]:
-    """The songs, sources read once (each long enough for the largest window searched)."""
-    if isinstance(songs, str | Path | Song):
-        songs = [songs]
-    if not songs:
-        raise OptionError("songs: give at least one song to tune on", option="songs")
-    given = [s for s in songs if isinstance(s, Song)]
-    sources = [str(s) for s in songs if not isinstance(s, Song)]
-    if sources:
-        import melodynet
+    """The songs, sources read once (each long enough for the largest window searched).
+    Transposing and quantising are left to each trial's ``melodynet.train``."""
+    from melodynet.training.run import collect_songs
 
-        window = max(
-            [base.get("window", 4)] + [max(_edge_values(d)) for d in dims if d.name == "window"]
-        )
-        given += melodynet.read(sources, min_notes=window + 1, **reading)
-    return given
+    window = max(
+        [base.get("window", 4)] + [max(_edge_values(d)) for d in dims if d.name == "window"]
+    )
+    return collect_songs(songs, window, purpose="tune", **reading)
 
 
 def _fingerprint(songs: list[Song]) -> str:

@@ -51,6 +51,18 @@ def numbered(path: Path, index: int, count: int) -> Path:
     return path if count == 1 else path.with_name(f"{path.stem}-{index + 1}{path.suffix}")
 
 
+def model_option(job: str):
+    """--model for a command that trains one (``job``: train, tune): a model plugin's name,
+    stateful-lstm by default, as ``melodynet.train`` takes it."""
+    return click.option(
+        "--model",
+        "model_name",
+        default="stateful-lstm",
+        show_default=True,
+        help=f"Model to {job} (see `melodynet models`).",
+    )
+
+
 param_option = click.option(
     "--param",
     "-p",

@@ -8,19 +8,13 @@ from pathlib import Path
 import click
 
 from melodynet.cli.errors import Command
-from melodynet.cli.options import param_option, reading_options
+from melodynet.cli.options import model_option, param_option, reading_options
 from melodynet.training.options import DEFAULT_PATIENCE, STRATEGIES
 
 
 @click.command(cls=Command)
 @click.argument("songs", nargs=-1)
-@click.option(
-    "--model",
-    "model_name",
-    default="stateful-lstm",
-    show_default=True,
-    help="Model to train (see `melodynet models`).",
-)
+@model_option("train")
 @click.option(
     "--encoding",
     default="single",

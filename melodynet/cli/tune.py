@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from melodynet.cli.errors import Command
-from melodynet.cli.options import reading_options
+from melodynet.cli.options import model_option, reading_options
 
 PARAM_HELP = (
     "NAME=SPEC to search: a comma list is a choice (units=64,128,256), LOW:HIGH a range "
@@ -23,13 +23,7 @@ PARAM_HELP = (
 
 @click.command(cls=Command)
 @click.argument("songs", nargs=-1)
-@click.option(
-    "--model",
-    "model_name",
-    default="stateful-lstm",
-    show_default=True,
-    help="Model to tune (see `melodynet models`).",
-)
+@model_option("tune")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=SPEC", help=PARAM_HELP)
 @click.option(
     "--trials",

@@ -96,6 +96,31 @@ def _tensorboard(directory: Path | None):
     return log
 
 
+def collect_songs(
+    songs: Sequence[Song | str | Path] | Song | str | Path,
+    window: int,
+    *,
+    part: int | None = None,
+    strict: bool = False,
+    jobs: int = 1,
+    purpose: str = "train",
+) -> list[Song]:
+    """The Songs given, then the sources given read (tunes of ``window`` notes or fewer
+    skipped, with warnings, as ``read`` does); nothing transposed or quantised. ``purpose``
+    names the job in the error for no songs at all (``train``, ``tune``)."""
+    from melodynet.songs.files import read
+
+    if isinstance(songs, str | Path | Song):
+        songs = [songs]
+    if not songs:
+        raise OptionError(f"songs: give at least one song to {purpose} on", option="songs")
+    given = [s for s in songs if isinstance(s, Song)]
+    sources = [str(s) for s in songs if not isinstance(s, Song)]
+    if sources:
+        given += read(sources, part=part, strict=strict, jobs=jobs, min_notes=window + 1)
+    return given
+
+
 def prepare_songs(
     songs: Sequence[Song | str | Path],
     window: int,
@@ -109,18 +134,10 @@ def prepare_songs(
     """The songs to train on: sources read (too-short tunes skipped), quantised and
     transposed; what was skipped and why is reported as warnings, as ``read`` does."""
     from melodynet.songs import preprocess
-    from melodynet.songs.files import read
 
     how = preprocess.parse_transpose(transpose) if transpose is not None else None
     grid = preprocess.parse_grid(quantize) if quantize is not None else None
-    if isinstance(songs, str | Path | Song):
-        songs = [songs]
-    if not songs:
-        raise OptionError("songs: give at least one song to train on", option="songs")
-    given = [s for s in songs if isinstance(s, Song)]
-    sources = [str(s) for s in songs if not isinstance(s, Song)]
-    if sources:
-        given += read(sources, part=part, strict=strict, jobs=jobs, min_notes=window + 1)
+    given = collect_songs(songs, window, part=part, strict=strict, jobs=jobs)
     if grid is not None:
         given = preprocess.quantize_all(given, grid, say=warn, strict=strict)
     if how is not None:
