@@ -24,7 +24,8 @@ from melodynet.codec import Codec
 from melodynet.errors import MelodynetError, OptionError
 from melodynet.generation.sampling import Sampling, choose
 from melodynet.hookspecs import ModelConfig, ModelSpec
-from melodynet.positions import SIZES, TICKS, Meter, durations, joint
+from melodynet.network import input_sizes
+from melodynet.positions import TICKS, Meter, durations, joint
 
 
 def one_hot(classes: np.ndarray, sizes: list[int]) -> np.ndarray:
@@ -67,7 +68,7 @@ class Predictor:
         self.network, self.numpy = network, numpy
         self.sizes = codec.sizes
         self.bar_inputs = bar_inputs
-        self.input_sizes = [*self.sizes, *(SIZES if bar_inputs else ())]
+        self.input_sizes = input_sizes(codec, bar_inputs)
         self.meter = meter or Meter(4 * TICKS)
         self._keras_steppers: dict[int, object] = {}
         self._ticks: np.ndarray | None = None
