@@ -1,5 +1,6 @@
 """Generating from a bundle: the page's request as ``Model.generate``'s arguments, the
-melodies kept under ``DATA/results`` with what the score marks (primer, wrong notes).
+melodies kept under ``DATA/results`` with what the score marks (primer, wrong notes) and
+what generating remarked (melodynet's warnings: the primer notes ``quantize`` moved).
 
 Runs in a worker thread (the routes call it through the thread pool); the model comes from
 the ``ModelCache`` and is used under its lock.
@@ -8,6 +9,7 @@ the ``ModelCache`` and is used under its lock.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import melodynet
@@ -15,6 +17,7 @@ from melodynet.errors import OptionError
 from melodynet.positions import Meter
 from melodynet.studio import surprise
 from melodynet.studio.jobs import _coerce
+from melodynet.studio.messages import WARNINGS
 from melodynet.studio.models import PRETRAINED, ModelCache, display_name
 from melodynet.studio.storage import Storage, new_id
 
@@ -27,6 +30,7 @@ TYPES: dict[str, type] = {
     "top_p": float,
     "beam_size": int,
     "chromatic": bool,
+    "quantize": bool,
     "bars": int,
     "no_copy": int,
     "key": str,
@@ -63,8 +67,9 @@ def generate_options(request: dict) -> dict[str, Any]:
     for key, most in LIMITS.items():
         if key in options and options[key] > most:
             raise OptionError(f"{key} must be at most {most} here, not {options[key]}", key)
-    if options.get("chromatic") is False:
-        options.pop("chromatic")
+    for switch in ("chromatic", "quantize"):
+        if options.get(switch) is False:
+            options.pop(switch)
     return options
 
 
@@ -138,7 +143,12 @@ class Generator:
         primer = primer_of(request, self.library)
         model, lock = self.models.get(name)
         with lock:
-            made = model.generate(primer, **options)
+            with WARNINGS, warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", melodynet.MelodynetWarning)
+                made = model.generate(primer, **options)
+            remarks = [
+                str(w.message) for w in caught if issubclass(w.category, melodynet.MelodynetWarning)
+            ]
             songs = made if isinstance(made, list) else [made]
             surprises = [_surprise(model, song, options) for song in songs]
         shown = display_name(name)
@@ -178,6 +188,7 @@ class Generator:
                 "surprise": bits,
                 "surprise_colors": {str(i): c for i, c in surprise.colors(bits or []).items()},
                 "mean_surprise": _mean(bits),
+                "remarks": remarks,
             }
             self.storage.write_json(
                 self.storage.inside("results", record["id"], suffix=".json"), record

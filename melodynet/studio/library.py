@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import melodynet
 from melodynet.errors import MelodynetError, SongError
 from melodynet.songs import archive
-from melodynet.studio.messages import page_message
+from melodynet.studio.messages import WARNINGS, page_message
 from melodynet.studio.storage import ID, NotFound, Storage, new_id, safe_label
 
 BUNDLED_DIR = Path(melodynet.__file__).resolve().parents[1] / "songs"
@@ -52,7 +51,7 @@ class Library:
         self.bundled = bundled if bundled and (bundled / "butterfly.txt").is_file() else None
         # (source, part) -> (the file's time, its songs, what reading it said)
         self._cache: dict[tuple[str, int | None], tuple[float, list, list[str]]] = {}
-        self._lock = threading.Lock()  # warnings are process-wide: one read at a time
+        self._lock = WARNINGS  # warnings are process-wide: one catch at a time
 
     # sources
 

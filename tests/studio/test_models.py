@@ -236,3 +236,42 @@ def test_the_primer_is_named_as_the_page_names_it(client, with_bundle):
         assert response.status_code == 400
         line = response.json()["error"]
         assert line.startswith("primer") and "--seed" not in line and "\n" not in line, line
+
+
+def test_quantize_the_primer_moves_the_notes_the_model_does_not_know(client, with_bundle):
+    """c4 (a quarter C) is not in butterfly's vocabulary (its Cs are eighths): without the
+    'quantize the primer' box the page's one line names the box (the command line's
+    --quantize); ticked, the note moves to the nearest the model knows and the melody
+    says which (melodynet's warning, kept with the result)."""
+    page = client.get("/")
+    assert 'name="quantize"' in page.text and "Quantize the primer" in page.text
+
+    request = {"model": with_bundle, "primer": "c4 d4 e4", "length": 4}
+    for off in ({}, {"quantize": False}):
+        refused = client.post("/api/generate", json={**request, **off})
+        assert refused.status_code == 400
+        line = refused.json()["error"]
+        assert line.startswith("primer: note 1 (c4) is not in the model's vocabulary"), line
+        assert line.endswith("; 'quantize the primer' moves such notes there"), line
+        assert "\n" not in line and "quantize=True" not in line and "--" not in line
+    nearest = line.partition("the nearest note it knows is ")[2].partition(";")[0]
+    assert nearest and nearest != "c4"
+
+    done = client.post("/api/generate", json={**request, "quantize": True})
+    assert done.status_code == 200, done.text
+    [result] = done.json()["results"]
+    assert result["remarks"] == [
+        f"primer: 1 note the model does not know moved to the nearest it knows: "
+        f"note 1 c4 -> {nearest}"
+    ]
+    assert result["tiny"].split()[:3] == [nearest, "d4", "e4"]
+    assert result["notes"] == 3 + 4 and result["options"]["quantize"] is True
+    [kept] = client.get("/api/results").json()["results"]
+    assert kept["remarks"] == result["remarks"]  # the page shows it again after a reload
+
+    known = client.post("/api/generate", json={"model": with_bundle, "primer": 4})
+    assert known.status_code == 200 and known.json()["results"][0]["remarks"] == []
+
+    bad = client.post("/api/generate", json={**request, "quantize": "maybe"})
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "--quantize must be true or false, not 'maybe'"

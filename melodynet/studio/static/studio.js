@@ -527,6 +527,7 @@ function renderResult(result) {
     { class: "result", "data-id": result.id },
     el("h4", {}, title, " ", remove),
     facts,
+    ...(result.remarks || []).map((remark) => el("p", { class: "hint remark", text: remark })),
     el("p", { class: "legend" }, el("label", {}, "Colour the notes by ", marks), " ", compare, surprise),
     figure,
     el("details", {}, el("summary", { text: "tinyNotation" }), el("pre", { class: "tiny", text: result.tiny })),
