@@ -39,7 +39,7 @@ from melodynet.errors import MelodynetError
 from melodynet.positions import SIZES, Meter, song_columns, ticks
 from melodynet.songs.song import Song
 
-FORMAT = 2
+FORMAT = 1
 SORT_BATCHES = 32
 """Sequence models: songs are sorted by length within runs of this many batches."""
 EVAL_BATCH = {False: 2048, True: 64}
