@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -180,7 +179,9 @@ def heldout_bits(meta) -> float | None:
     nats = losses[best - 1] if 0 < best <= len(losses) else meta.metrics.get("val_loss")
     if not isinstance(nats, int | float) or isinstance(nats, bool):
         return None
-    return nats / math.log(2)
+    from melodynet.evaluation.scores import bits
+
+    return bits(nats)
 
 
 def _describe(directory: Path, **fields: Any) -> BundleInfo:

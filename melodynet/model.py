@@ -194,13 +194,9 @@ class Model:
     def score(self, songs: list[Song]) -> dict[str, Any]:
         """NLL per note (nats and bits), perplexity and accuracies on ``songs`` (held out:
         songs it did not train on), scored from note ``window`` on, as the baselines are."""
-        import math
+        from melodynet.evaluation.scores import heldout_score, with_bits
 
-        from melodynet.evaluation.scores import heldout_score
-
-        found = heldout_score(self, list(songs)).to_json()
-        found["bits_per_note"] = round(found["nll"] / math.log(2), 6)
-        return found
+        return with_bits(heldout_score(self, list(songs)).to_json())
 
     def save(self, path: str | Path, *, replace: bool = True) -> Path:
         """Write the bundle to directory ``path`` (whole, or not at all) and make it the

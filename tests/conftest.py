@@ -8,6 +8,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Parsed songs are cached by content; keep the tests' cache out of the user's ~/.cache.
 os.environ.setdefault("MELODYNET_CACHE", tempfile.mkdtemp(prefix="melodynet-test-cache-"))
 
+from melodynet.hookspecs import hookimpl  # noqa: E402 (after the environment it reads)
+
 ROOT = Path(__file__).resolve().parents[1]
 SONGS = ROOT / "songs"
 BUTTERFLY = SONGS / "butterfly.txt"
@@ -53,6 +55,18 @@ def one_line_error(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
+
+
+class Shelf:
+    """A plugin shipping the bundles it is given (``register_bundles``)."""
+
+    def __init__(self, *specs):
+        self.specs = specs
+
+    @hookimpl
+    def register_bundles(self, register):
+        for spec in self.specs:
+            register(spec)
 
 
 TRAINING_FIXTURES = {"butterfly_bundle", "half_trained", "weak_bundle", "single"}

@@ -21,7 +21,7 @@ import pytest
 import melodynet
 from melodynet import BundleError, BundleSpec, ModelSpec, PluginWarning, WriterSpec, hookimpl
 from melodynet import plugins as plugin_module
-from tests.conftest import ROOT, one_line_error
+from tests.conftest import ROOT, Shelf, one_line_error
 from tests.test_plugins import doc_blocks, make_distribution
 
 SHIPPED = ROOT / "plugins" / "melodynet-folk" / "melodynet_folk" / "bundles"
@@ -50,18 +50,6 @@ def with_plugin(monkeypatch):
         return registry
 
     return install
-
-
-class Shelf:
-    """A plugin shipping the bundles it is given."""
-
-    def __init__(self, *specs):
-        self.specs = specs
-
-    @hookimpl
-    def register_bundles(self, register):
-        for spec in self.specs:
-            register(spec)
 
 
 def _info(registry, name):

@@ -10,24 +10,13 @@ import time
 
 import pytest
 
-from melodynet import BundleSpec, hookimpl
+from melodynet import BundleSpec
+from tests.conftest import Shelf
 from tests.studio.conftest import BASE, TOKEN, studio_of
 
 pytestmark = pytest.mark.slow  # the small bundle trains (3 epochs, once per session)
 
 FOLK = importlib.util.find_spec("melodynet_folk") is not None
-
-
-class Shelf:
-    """A plugin shipping the bundles it is given (``register_bundles``)."""
-
-    def __init__(self, *specs):
-        self.specs = specs
-
-    @hookimpl
-    def register_bundles(self, register):
-        for spec in self.specs:
-            register(spec)
 
 
 @pytest.fixture
