@@ -14,7 +14,6 @@ from typing import Any
 
 import melodynet
 from melodynet.errors import OptionError
-from melodynet.positions import Meter
 from melodynet.studio import surprise
 from melodynet.studio.jobs import _coerce
 from melodynet.studio.messages import WARNINGS
@@ -100,28 +99,13 @@ def primer_of(request: dict, library) -> int | melodynet.Song | None:
     return melodynet.Song.from_text(text, title="primer")
 
 
-def _surprise(model, song, options: dict[str, Any]) -> list[float | None] | None:
+def _surprise(model, song) -> list[float | None] | None:
     """Each note's information content, or None where the model cannot say (a primer
     with a note outside its vocabulary)."""
     try:
-        return surprise.information_content(model, song, meter_of(model, song, options))
+        return surprise.information_content(model, song)
     except melodynet.MelodynetError:
         return None
-
-
-def meter_of(model, song: melodynet.Song, options: dict[str, Any]) -> Meter:
-    """The bars a generated melody's notes fall in: its time signature (the meter asked
-    for, with ``bars``), from the pickup asked for with ``bars``, else from the pickup of
-    the training song the primer opens (the generated song does not record one)."""
-    from melodynet.generation.constraints import parse_duration
-
-    pickup = song.extra.get("pickup")
-    if options.get("bars") is not None:  # the constraints' bars, from their pickup
-        pickup = parse_duration(options["pickup"], "pickup") if options.get("pickup") else None
-    elif not pickup and song.extra.get("reference"):
-        opened = next((s for s in model.songs if s.name == song.extra["reference"]), None)
-        pickup = opened.extra.get("pickup") if opened is not None else None
-    return Meter.of(song.time_signature, pickup)
 
 
 def _mean(bits: list[float | None] | None) -> float | None:
@@ -150,7 +134,7 @@ class Generator:
                 str(w.message) for w in caught if issubclass(w.category, melodynet.MelodynetWarning)
             ]
             songs = made if isinstance(made, list) else [made]
-            surprises = [_surprise(model, song, options) for song in songs]
+            surprises = [_surprise(model, song) for song in songs]
         shown = display_name(name)
         results = []
         for k, (song, bits) in enumerate(zip(songs, surprises, strict=True)):
