@@ -124,6 +124,9 @@ class Model:
         form: str | None = None,
         no_copy: int | None = None,
         quantize: bool = False,
+        mix: str | None = None,
+        mix_combination: str = "geometric",
+        mix_bias: float = 1.0,
     ) -> Song | list[Song]:
         """Continue ``primer`` and return the melody (a list of ``num_outputs`` melodies
         when more than one), primer included.
@@ -157,7 +160,13 @@ class Model:
         OptionError naming the note and the nearest note the model knows; ``quantize=True``
         moves every such note to its nearest (nearest duration by ratio, then nearest pitch)
         and warns (a MelodynetWarning) which notes moved.
+
+        ``mix`` combines the network's prediction of each note's pitch with PPM models, as
+        ``melodynet.crossval(mix=...)`` scores (``"both+,interval-degree-ltm+"``:
+        long-term models over the training songs, short-term ones over the melody so
+        far; ``mix_combination`` and ``mix_bias`` as there; docs/benchmarks.md).
         """
+        from melodynet.evaluation.mix import MixOptions
         from melodynet.generation.constraints import Constraints
         from melodynet.generation.generate import generate_songs
         from melodynet.generation.sampling import Sampling
@@ -177,6 +186,7 @@ class Model:
             beam_size,
             constraints,
             quantize=quantize,
+            mix=MixOptions(mix or "none", mix_combination, mix_bias),
         )
         return songs[0] if num_outputs == 1 else songs
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from melodynet.cli.errors import Command
-from melodynet.cli.options import part_option
+from melodynet.cli.options import mix_options, part_option
 
 PARAM_HELP = (
     "NAME=VALUE: a parameter of ppm (models=stm|ltm|ltm+|both|both+, combination, bias, "
@@ -87,31 +87,7 @@ TRAIN_OPTIONS = (
     default=None,
     help="Network: also give it where each note falls in its bar (train --bar-inputs).",
 )
-@click.option(
-    "--mix",
-    default="none",
-    show_default=True,
-    metavar="MODELS",
-    help="Network: combine its prediction of each note with PPM models, as IDyOM combines "
-    "its own: stm (PPM over the melody so far), ltm (PPM trained on the training folds), "
-    "ltm+ (which also learns each test melody), both (ltm,stm), both+ (ltm+,stm), and "
-    "interval-ltm, interval-ltm+, interval-stm (the same over pitch intervals); several "
-    "with commas: both+,interval-ltm+.",
-)
-@click.option(
-    "--mix-combination",
-    type=click.Choice(["geometric", "arithmetic"]),
-    default="geometric",
-    show_default=True,
-    help="Network with --mix: entropy-weighted geometric or arithmetic mean.",
-)
-@click.option(
-    "--mix-bias",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Network with --mix: entropy-weighting bias b (weights (H/log2|A|)^-b; 0: equal).",
-)
+@mix_options
 @click.option(
     "--ensemble",
     type=int,

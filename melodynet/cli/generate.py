@@ -11,6 +11,7 @@ from melodynet.cli.options import (
     constraint_options,
     instrument_option,
     load_model,
+    mix_options,
     mode_option,
     model_dir_option,
     numbered,
@@ -89,12 +90,15 @@ from melodynet.cli.options import (
     help="Seed for sampling: the same seed gives the same melodies.",
 )
 @constraint_options
+@mix_options
 def generate(model_dir, outputs, tempo, instrument, num_outputs, **options) -> None:
     """Continue a primer with a trained model and write the melody.
 
     Greedy by default (the likeliest note each time); --temperature, --top-k or --top-p
     sample instead; --beam-size searches for the likeliest whole melody. --key, --meter,
     --bars, --range, --end, --form and --no-copy are guarantees: every melody satisfies them.
+    --mix weighs each pitch with PPM models too (from the training songs and the melody so
+    far), as crossval scores.
     """
     from melodynet.cli import info
     from melodynet.errors import OptionError

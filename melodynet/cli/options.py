@@ -108,6 +108,43 @@ def constraint_options(command):
     return command
 
 
+def mix_options(command):
+    """--mix, --mix-combination, --mix-bias: PPM models mixed with a network's predictions
+    (``crossval`` scores with them, ``generate`` writes with them)."""
+    options = [
+        click.option(
+            "--mix",
+            default="none",
+            show_default=True,
+            metavar="MODELS",
+            help="Combine the network's prediction of each pitch with PPM models, as IDyOM "
+            "combines its own: stm (PPM over the melody so far), ltm (PPM over the training "
+            "songs), ltm+ (which also learns each melody scored), both (ltm,stm), both+ "
+            "(ltm+,stm), and the same over viewpoints, VIEWPOINT-ltm, -ltm+ or -stm: "
+            "interval, degree (from the key), linked with fib, ioi or beat "
+            "(interval-degree-ltm+, degree-beat-ltm+; docs/benchmarks.md); several with "
+            "commas: both+,interval-ltm+.",
+        ),
+        click.option(
+            "--mix-combination",
+            type=click.Choice(["geometric", "arithmetic"]),
+            default="geometric",
+            show_default=True,
+            help="With --mix: entropy-weighted geometric or arithmetic mean.",
+        ),
+        click.option(
+            "--mix-bias",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="With --mix: entropy-weighting bias b (weights (H/log2|A|)^-b; 0: equal).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def reading_options(command):
     """--strict, --transpose, --quantize, --jobs and --part: how songs are read and
     prepared for training."""

@@ -63,7 +63,13 @@ from typing import Any
 import numpy as np
 
 from melodynet.errors import MelodynetError, OptionError
-from melodynet.evaluation.mix import DEFAULT_MIX_BIAS, DEFAULT_MIX_COMBINATION, MixOptions, mix_fold
+from melodynet.evaluation.mix import (
+    DEFAULT_MIX_BIAS,
+    DEFAULT_MIX_COMBINATION,
+    MixOptions,
+    PPMMixer,
+    mix_fold,
+)
 from melodynet.songs.song import Note, Song
 
 PREDICT = ("pitch", "note")
@@ -297,10 +303,12 @@ def crossval(
     ``on_fold`` hears each fold's score as it is done.
 
     For a network: ``mix`` (``"stm"``, ``"ltm"``, ``"ltm+"``, ``"both"``, ``"both+"``,
-    ``"interval-ltm+"``..., several with commas; default ``"none"``) combines its
-    distribution with those PPM models, note by note, by the entropy-weighted
-    ``mix_combination`` mean (``"geometric"`` or
-    ``"arithmetic"``) with bias ``mix_bias`` (``melodynet.evaluation.mix``);
+    ``"interval-ltm+"``, ``"interval-degree-ltm+"``..., several with commas; default
+    ``"none"``) combines its distribution with those PPM models, over pitches or
+    viewpoints (``melodynet.evaluation.viewpoints``), note by note, by the
+    entropy-weighted ``mix_combination`` mean (``"geometric"`` or ``"arithmetic"``) with
+    bias ``mix_bias`` (``melodynet.evaluation.mix``). ``ppm`` with a ``mix`` is those PPM
+    models alone, combined the same way (a multiple-viewpoint system, as IDyOM's).
     ``ensemble=N`` trains N networks per fold (seeds ``random_seed`` .. ``+ N - 1``) and
     averages their distributions (arithmetic mean) before any mixing.
     """
@@ -315,19 +323,24 @@ def crossval(
         ic_out = Path(ic_out)
         check_target(ic_out)
     mixing = MixOptions(mix, mix_combination, mix_bias)
-    if mixing.intervals and predict != "pitch":
-        raise OptionError("mix: interval models predict pitches (predict pitch)", option="mix")
+    if mixing.derived and predict != "pitch":
+        raise OptionError(
+            "mix: models over intervals, degrees or time predict pitches (predict pitch)",
+            option="mix",
+        )
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         raise OptionError(
             f"ensemble must be a whole number of at least 1, not {ensemble!r}", "ensemble"
         )
     songs = _songs(songs, train_options)
     if model == "ppm":
-        if mixing.active or ensemble != 1:
+        if ensemble != 1:
+            raise OptionError("ensemble is for networks: ppm counts", option="ensemble")
+        if mixing.active and params:
             raise OptionError(
-                f"{'mix' if mixing.active else 'ensemble'} is for networks: ppm's own "
-                "models are chosen by its param models (docs/benchmarks.md)",
-                option="mix" if mixing.active else "ensemble",
+                f"param {sorted(params)[0]}: ppm with mix is the mix's PPM models, combined "
+                "as mix combines them; ppm's own params do not apply",
+                option="param",
             )
         if train_options:
             first = sorted(train_options)[0]
@@ -340,6 +353,9 @@ def crossval(
 
         settings = resolve_params(params)
         description = f"ppm {describe(settings)}"
+        if mixing.active:  # a system of PPM models over viewpoints, as IDyOM's
+            settings = {}
+            description = "ppm " + mixing.describe().removeprefix("mixed with PPM ")
     else:
         settings, description, train_options = _network_settings(
             model, params, random_seed, train_options
@@ -361,7 +377,16 @@ def crossval(
         fold_started = time.perf_counter()
         test = [i for i, f in enumerate(assignment) if f == k]
         train = [i for i, f in enumerate(assignment) if f != k]
-        if model == "ppm":
+        pitches = [int(a) for a in alphabet] if predict == "pitch" else None
+        if model == "ppm" and mixing.active:
+            mixer = PPMMixer(
+                [_viewpoint_melody(events[i], symbols[i]) for i in train],
+                len(alphabet),
+                mixing,
+                pitches,
+            )
+            dists = [mixer.predict(_viewpoint_melody(events[i], symbols[i])) for i in test]
+        elif model == "ppm":
             from melodynet.evaluation.ppm import predict_fold
 
             dists = predict_fold(
@@ -381,11 +406,11 @@ def crossval(
             )
             dists = mix_fold(
                 dists,
-                [symbols[i] for i in train],
-                [symbols[i] for i in test],
+                [_viewpoint_melody(events[i], symbols[i]) for i in train],
+                [_viewpoint_melody(events[i], symbols[i]) for i in test],
                 len(alphabet),
                 mixing,
-                [int(a) for a in alphabet] if predict == "pitch" else None,
+                pitches,
             )
         for i, dist in zip(test, dists, strict=True):
             scores[i] = _score_melody(events[i], i, k, symbols[i], dist)
@@ -475,6 +500,19 @@ def _events(songs: list[Song], predict: str) -> tuple[list[_Melody], list[str]]:
         else:
             skipped.append(song.name)
     return melodies, skipped
+
+
+def _viewpoint_melody(melody: _Melody, symbols: list[int]):
+    """What the PPM viewpoints see of a melody: its symbols, the tonic of the key the
+    song declares (None if none) and each note's onset in ticks from bar 0's downbeat."""
+    from melodynet.evaluation.viewpoints import Melody
+    from melodynet.positions import TICKS, Meter
+    from melodynet.songs.preprocess import parse_key
+
+    key = parse_key(melody.song.key) if melody.song.key else None
+    meter = Meter.of_song(melody.song)
+    onsets = tuple(round(o * TICKS) - meter.pickup for o in melody.onsets)
+    return Melody(tuple(symbols), key[0] if key else None, onsets, meter.bar)
 
 
 def _symbol_order(predict: str):

@@ -14,11 +14,14 @@ entropy-weighted mean ``ppm.combine`` computes:
 - ``ltm+``: with the LTM+ (the LTM also learns each predicted melody as it goes, and
   keeps it for the next ones: IDyOM's ``:ltm+``);
 - ``both`` / ``both+``: with the LTM (LTM+) and the STM;
-- ``interval-ltm``, ``interval-ltm+``, ``interval-stm``: the same models over the
-  intervals between successive pitches (IDyOM's ``cpint`` viewpoint), which carry a
-  pattern into every key (``predict="pitch"`` only).
+- ``VIEWPOINT-ltm``, ``VIEWPOINT-ltm+``, ``VIEWPOINT-stm``: the same models over a
+  viewpoint (``melodynet.evaluation.viewpoints``; ``predict="pitch"`` only): the
+  intervals between successive pitches (``interval-ltm+``, IDyOM's ``cpint``), which
+  carry a pattern into every key, the scale degree (``degree``), linked viewpoints
+  such as ``interval-degree`` (IDyOM's ``(cpint cpintfref)``) and links with where the
+  note falls in time (``degree-fib``, ``interval-ioi``, ``degree-beat``).
 
-``mix`` names one model or several with commas (``"ltm+,stm,interval-ltm+"``).
+``mix`` names one model or several with commas (``"ltm+,stm,interval-degree-ltm+"``).
 All the models are combined at once: per note the weight of model ``m`` is
 ``(H(p_m) / log2 |A|) ** -bias`` (normalised over the models), and the distributions are
 averaged with these weights, geometrically (``Π p_m ** w_m``, renormalised; the default)
@@ -26,13 +29,14 @@ or arithmetically (``Σ w_m p_m``). The PPM models are Pearce's C*I (escape meth
 unbounded order, interpolated smoothing, exclusion), IDyOM's defaults.
 
 ``PPMMixer`` holds the long-term PPM for one training set; ``mix(network, melody)``
-returns the mixed distribution before each symbol of a melody. It needs only the symbols
-before each note, so generation can use it the same way (the STM over the notes
-generated so far).
+returns the mixed distribution before each note of a melody. It needs only the notes
+before each note (and the key and onsets), so generation can use it the same way (the
+STM over the notes generated so far).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,9 +44,20 @@ import numpy as np
 
 from melodynet.errors import OptionError
 from melodynet.evaluation import ppm
+from melodynet.evaluation.viewpoints import (
+    ATTRIBUTES,
+    PITCHED,
+    Melody,
+    Viewpoint,
+    as_melody,
+    parse_viewpoint,
+)
 
+KINDS = ("ltm", "ltm+", "stm")
+"""The kinds of PPM model: long-term, long-term learning each predicted melody, short-term."""
 MIX_MODELS = ("ltm", "ltm+", "stm", "interval-ltm", "interval-ltm+", "interval-stm")
-"""The PPM models a network can be mixed with; ``mix`` names one or several, with commas."""
+"""Some of the PPM models a network can be mixed with (any ``VIEWPOINT-KIND`` is one:
+``melodynet.evaluation.viewpoints``); ``mix`` names one or several, with commas."""
 MIX_ALIASES = {"none": (), "both": ("ltm", "stm"), "both+": ("ltm+", "stm")}
 """Names for sets of models (``ppm``'s names for its own systems)."""
 MIXES = ("none", "stm", "ltm", "ltm+", "both", "both+")
@@ -51,31 +66,55 @@ DEFAULT_MIX_COMBINATION = "geometric"
 DEFAULT_MIX_BIAS = 1.0
 
 
+def split_model(name: str) -> tuple[Viewpoint, str] | None:
+    """``interval-degree-ltm+`` as (its viewpoint, its kind); ``ltm+`` is over pitch.
+    None when the name is no model."""
+    viewpoint, _, kind = name.rpartition("-")
+    if kind not in KINDS:
+        return None
+    found = parse_viewpoint(viewpoint or "pitch")
+    return None if found is None else (found, kind)
+
+
+def _model_name(viewpoint: Viewpoint, kind: str) -> str:
+    return kind if viewpoint.attributes == ("pitch",) else f"{viewpoint.name}-{kind}"
+
+
 def parse_mix(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    """The models of a mix: ``"both+"``, ``"ltm+,stm,interval-ltm+"`` or a sequence of
-    names, as a tuple in ``MIX_MODELS`` order; ``()`` for none."""
+    """The models of a mix: ``"both+"``, ``"ltm+,stm,interval-degree-ltm+"`` or a sequence
+    of names, as a tuple of canonical names (pitch models first, then by viewpoint, each
+    viewpoint's kinds in ``KINDS`` order); ``()`` for none."""
     if value is None:
         return ()
     parts = value.split(",") if isinstance(value, str) else list(value)
-    names: list[str] = []
+    found: dict[tuple[Viewpoint, str], None] = {}
     for part in parts:
         if not isinstance(part, str):
             raise OptionError(f"mix: expected model names, not {part!r}", option="mix")
         name = part.strip().lower()
         if name in MIX_ALIASES:
-            names += MIX_ALIASES[name]
-        elif name in MIX_MODELS:
-            names.append(name)
-        else:
+            found.update((split_model(n), None) for n in MIX_ALIASES[name])
+            continue
+        model = split_model(name)
+        if model is None:
             raise OptionError(
                 f"mix: {name!r} is not a model to mix with; expected none, both, both+ or "
-                f"models from {', '.join(MIX_MODELS)}, with commas",
+                f"models such as {', '.join(MIX_MODELS)}: [VIEWPOINT-]ltm, ltm+ or stm, the "
+                f"viewpoint one or more of {', '.join(ATTRIBUTES)} joined by - (at least one "
+                f"of {', '.join(PITCHED)}), with commas",
                 option="mix",
             )
-    for kind in ("ltm", "interval-ltm"):
-        if kind in names and kind + "+" in names:
-            raise OptionError(f"mix: {kind} or {kind}+, not both", option="mix")
-    return tuple(m for m in MIX_MODELS if m in names)
+        found[model] = None
+    for viewpoint, kind in found:
+        if kind == "ltm" and (viewpoint, "ltm+") in found:
+            name = _model_name(viewpoint, "ltm")
+            raise OptionError(f"mix: {name} or {name}+, not both", option="mix")
+
+    def order(model: tuple[Viewpoint, str]):
+        viewpoint, kind = model
+        return [ATTRIBUTES.index(a) for a in viewpoint.attributes], KINDS.index(kind)
+
+    return tuple(_model_name(*m) for m in sorted(found, key=order))
 
 
 @dataclass(frozen=True)
@@ -107,9 +146,9 @@ class MixOptions:
         return bool(self.models)
 
     @property
-    def intervals(self) -> bool:
-        """Some of the models are over pitch intervals."""
-        return any(m.startswith("interval-") for m in self.models)
+    def derived(self) -> bool:
+        """Some of the models are over viewpoints other than the pitch itself."""
+        return any(split_model(m)[0].attributes != ("pitch",) for m in self.models)
 
     @property
     def name(self) -> str:
@@ -120,7 +159,10 @@ class MixOptions:
         """``mixed with PPM LTM+, STM (geometric, b=1)``, or "" for none."""
         if not self.active:
             return ""
-        names = ", ".join(m.upper().replace("INTERVAL-", "interval ") for m in self.models)
+        names = ", ".join(
+            f"{v.name} {k.upper()}" if v.attributes != ("pitch",) else k.upper()
+            for v, k in map(split_model, self.models)
+        )
         return f"mixed with PPM {names} ({self.combination}, b={self.bias:g})"
 
     def to_json(self) -> dict:
@@ -129,20 +171,21 @@ class MixOptions:
 
 class PPMMixer:
     """The PPM models of ``options`` for one training set of melodies (symbols
-    ``0 .. alphabet_size - 1``); ``mix`` combines a network's distributions with them.
+    ``0 .. alphabet_size - 1``, or ``viewpoints.Melody`` that also give the key and
+    onsets); ``mix`` combines a network's distributions with them.
 
-    Interval models (IDyOM's ``cpint`` viewpoint) need ``pitches``, the MIDI pitch of
-    each symbol: they are PPM models over the intervals between successive pitches (an
-    alphabet of every difference of two pitches of the alphabet), and predict a pitch by
-    the probability of its interval from the pitch before, renormalised over the
-    alphabet. A melody's first note has no interval: it is mixed without them.
+    Models over viewpoints other than the pitch need ``pitches``, the MIDI pitch of each
+    symbol; each predicts a pitch by the probability of the symbol it would have
+    (``viewpoints.Viewpoint.as_pitches``). A model leaves out the notes it cannot
+    predict (an interval model the first) and the melodies that lack what its viewpoint
+    needs (a degree model those of no declared key): they are mixed without it.
 
     With an LTM+ the melodies must be mixed in the order they are predicted: each is
     learnt after it is predicted and kept for the next (as IDyOM's ``:ltm+`` does)."""
 
     def __init__(
         self,
-        training: Sequence[Sequence[int]],
+        training: Sequence[Melody | Sequence[int]],
         alphabet_size: int,
         options: MixOptions,
         pitches: Sequence[int] | None = None,
@@ -152,69 +195,61 @@ class PPMMixer:
         params = ppm.resolve_params(None)  # C*I for every model: IDyOM's defaults
         self.long_options = ppm.model_options(params)
         self.short_options = ppm.model_options(params, "stm-")
-        if options.intervals:
-            if pitches is None or len(pitches) != alphabet_size:
-                raise OptionError(
-                    "mix: interval models need the pitch of every symbol (predict pitch)",
-                    option="mix",
-                )
-            self.pitches = np.asarray(pitches, dtype=int)
-            self.span = int(self.pitches.max() - self.pitches.min())
-        self.ltm = self._long("ltm", training, alphabet_size, self._same)
-        self.interval_ltm = None
-        if options.intervals:
-            self.interval_ltm = self._long(
-                "interval-ltm", training, 2 * self.span + 1, self._intervals
+        self.models = [split_model(m) for m in options.models]
+        if options.derived and (pitches is None or len(pitches) != alphabet_size):
+            raise OptionError(
+                "mix: models over intervals, degrees or time need the pitch of every "
+                "symbol (predict pitch)",
+                option="mix",
             )
+        self.pitches = np.arange(alphabet_size) if pitches is None else np.asarray(pitches)
+        training = [as_melody(m) for m in training]
+        self.long: dict[Viewpoint, ppm.PPM] = {}
+        for viewpoint, kind in self.models:
+            if kind != "stm":
+                model = ppm.PPM(viewpoint.size(self.pitches), self.long_options)
+                for melody in training:
+                    if viewpoint.applies(melody):
+                        model.learn(viewpoint.sequence(melody, self.pitches))
+                self.long[viewpoint] = model
 
-    def _long(self, kind: str, training, size: int, view):
-        if kind not in self.options.models and kind + "+" not in self.options.models:
-            return None
-        model = ppm.PPM(size, self.long_options)
-        for melody in training:
-            model.learn(view(melody))
-        return model
+    def parts(self, melody: Melody | Sequence[int]) -> list[tuple[np.ndarray, int]]:
+        """Each model's distributions over pitches before each note of ``melody``, and
+        the first note it predicts; an LTM+ then learns the melody. Models that cannot
+        predict the melody are left out."""
+        melody = as_melody(melody)
+        found = []
+        for viewpoint, kind in self.models:
+            if not viewpoint.applies(melody) or len(melody) <= viewpoint.first:
+                continue
+            sequence = viewpoint.sequence(melody, self.pitches)
+            if kind == "stm":
+                model = ppm.PPM(viewpoint.size(self.pitches), self.short_options)
+                dist = model.predict(sequence, learn=True)
+            else:
+                dist = self.long[viewpoint].predict(sequence, learn=kind == "ltm+")
+            found.append((viewpoint.as_pitches(dist, melody, self.pitches), viewpoint.first))
+        return found
 
-    @staticmethod
-    def _same(melody: Sequence[int]) -> list[int]:
-        return list(melody)
+    def last_parts(self, melody: Melody) -> list[np.ndarray]:
+        """Each model's distribution over pitches before the melody's last note, the
+        melody still being written (generation: its last symbol is never looked at, its
+        onset is the next note's). The long-term models are left as they were: an LTM+
+        is an LTM."""
+        found = []
+        for viewpoint, kind in self.models:
+            if not viewpoint.applies(melody) or len(melody) <= viewpoint.first:
+                continue
+            before = viewpoint.sequence(melody, self.pitches)[:-1]
+            if kind == "stm":
+                model = ppm.PPM(viewpoint.size(self.pitches), self.short_options)
+                row = model.next_distribution(before, learn=True)
+            else:
+                row = self.long[viewpoint].next_distribution(before)
+            found.append(viewpoint.last_as_pitches(row, melody, self.pitches))
+        return found
 
-    def _intervals(self, melody: Sequence[int]) -> list[int]:
-        return [int(d) + self.span for d in np.diff(self.pitches[list(melody)])]
-
-    def _as_pitches(self, dist: np.ndarray, melody: Sequence[int]) -> np.ndarray:
-        """Interval distributions before notes 1.. as pitch distributions before notes
-        0.. (row 0, which has no interval, uniform: the caller leaves it out)."""
-        out = np.full((len(melody), self.size), 1.0 / self.size)
-        before = self.pitches[list(melody)]
-        for t in range(1, len(melody)):
-            q = dist[t - 1][self.pitches - before[t - 1] + self.span]
-            total = q.sum()
-            out[t] = q / total if total > 0 else 1.0 / self.size
-        return out
-
-    def parts(self, melody: Sequence[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The PPM models' distributions before each symbol of ``melody`` (an LTM+
-        then learns it): those over pitches, and those over intervals (as pitches)."""
-        models = self.options.models
-        pitch, interval = [], []
-        if self.ltm is not None:
-            pitch.append(self.ltm.predict(melody, learn="ltm+" in models))
-        if "stm" in models:
-            pitch.append(ppm.PPM(self.size, self.short_options).predict(melody, learn=True))
-        if self.options.intervals:
-            steps = self._intervals(melody)
-            size = 2 * self.span + 1
-            if self.interval_ltm is not None:
-                learn = "interval-ltm+" in models
-                dist = self.interval_ltm.predict(steps, learn=learn)
-                interval.append(self._as_pitches(dist, melody))
-            if "interval-stm" in models:
-                dist = ppm.PPM(size, self.short_options).predict(steps, learn=True)
-                interval.append(self._as_pitches(dist, melody))
-        return pitch, interval
-
-    def mix(self, network: np.ndarray, melody: Sequence[int]) -> np.ndarray:
+    def mix(self, network: np.ndarray, melody: Melody | Sequence[int]) -> np.ndarray:
         """The network's distributions ``(len(melody), alphabet)`` before each symbol,
         combined with the PPM models'."""
         network = np.asarray(network, dtype=float)
@@ -225,18 +260,31 @@ class PPMMixer:
             )
         if not self.options.active or not len(melody):
             return network
+        return self._combine([(network, 0), *self.parts(melody)], len(melody))
+
+    def predict(self, melody: Melody | Sequence[int]) -> np.ndarray:
+        """The PPM models' own distributions before each symbol, combined (no network:
+        ``ppm`` with a mix, IDyOM's multiple-viewpoint systems). A note no model predicts
+        gets the uniform distribution."""
+        return self._combine(self.parts(melody), len(melody))
+
+    def _combine(self, parts: list[tuple[np.ndarray, int]], notes: int) -> np.ndarray:
+        """Combine distributions (each with the first note it predicts) before each note;
+        uniform where none predicts."""
         how = (self.options.combination, self.options.bias)
-        pitch, interval = self.parts(melody)
-        mixed = ppm.combine([network, *pitch, *interval], *how)
-        if interval:  # the first note has no interval
-            mixed[:1] = ppm.combine([network[:1], *(p[:1] for p in pitch)], *how)
+        mixed = np.full((notes, self.size), 1.0 / self.size)
+        starts = sorted({0, notes} | {min(first, notes) for _, first in parts})
+        for start, stop in itertools.pairwise(starts):
+            rows = [p[start:stop] for p, first in parts if first <= start]
+            if rows:
+                mixed[start:stop] = ppm.combine(rows, *how)
         return mixed
 
 
 def mix_fold(
     network: Sequence[np.ndarray],
-    training: Sequence[Sequence[int]],
-    test: Sequence[Sequence[int]],
+    training: Sequence[Melody | Sequence[int]],
+    test: Sequence[Melody | Sequence[int]],
     alphabet_size: int,
     options: MixOptions,
     pitches: Sequence[int] | None = None,
@@ -252,6 +300,7 @@ def mix_fold(
 __all__ = [
     "DEFAULT_MIX_BIAS",
     "DEFAULT_MIX_COMBINATION",
+    "KINDS",
     "MIXES",
     "MIX_ALIASES",
     "MIX_MODELS",
@@ -259,4 +308,5 @@ __all__ = [
     "PPMMixer",
     "mix_fold",
     "parse_mix",
+    "split_model",
 ]

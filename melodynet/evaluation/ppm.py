@@ -223,11 +223,34 @@ class PPM:
         end are then known to end a melody (IDyOM's end marks)."""
         return self._run(melody, learn=learn, predict=True)
 
-    def _run(self, melody: Iterable[int], learn: bool, predict: bool) -> np.ndarray:
+    def next_distribution(self, melody: Iterable[int], *, learn: bool = False) -> np.ndarray:
+        """The distribution over the alphabet after ``melody``, a melody still being
+        written (no end mark): what ``predict`` gives before a symbol appended to it,
+        without the distributions before the others. With ``learn`` the model first
+        counts the melody (a short-term model over it), else it is left as it was."""
+        symbols = self._symbols(melody)
+        ctx: list = [self.root]
+        if learn:
+            seq = len(self.data)
+            self.data.append([])
+            self.closed.append(False)
+            for t, x in enumerate(symbols):
+                self.data[seq].append(x)  # as _run learns: the data so far, no further
+                ctx = self._add(ctx, x, seq, t)
+        else:
+            for x in symbols:
+                ctx = self._follow(ctx, x)
+        return self.distribution(ctx)
+
+    def _symbols(self, melody: Iterable[int]) -> list[int]:
         symbols = [int(x) for x in melody]
         for x in symbols:
             if not 0 <= x < self.size:
                 raise ValueError(f"symbol {x} is outside the alphabet 0..{self.size - 1}")
+        return symbols
+
+    def _run(self, melody: Iterable[int], learn: bool, predict: bool) -> np.ndarray:
+        symbols = self._symbols(melody)
         out = np.empty((len(symbols) if predict else 0, self.size))
         # ctx[n]: the string of the last n symbols, for every n whose string was seen
         # before (as a continued occurrence).

@@ -530,7 +530,11 @@ class Decoder:
                     break
                 if not sequence:
                     probs = predictor._forward(window)
-                logp = self._log_probabilities(probs, width)
+                mixed = probs
+                if getattr(predictor, "mix", None) is not None:  # PPM models see the notes
+                    histories = [g.hist[k, : g.length[k]] for k in range(width)]
+                    mixed = predictor.mixed(probs, histories)
+                logp = self._log_probabilities(mixed, width)
                 masks = self._masks(g)
                 stuck = False
                 if not masks.any(axis=1).all():  # finished streams may write anything

@@ -28,6 +28,7 @@ from melodynet.positions import Meter, ticks
 from melodynet.songs.song import Note, Song
 
 if TYPE_CHECKING:
+    from melodynet.evaluation.mix import MixOptions
     from melodynet.generation.constraints import Constraints
 
 MODES = ("full", "one-step")
@@ -103,6 +104,34 @@ def _meter(song: Song | None) -> Meter | None:
     return None if song is None else Meter.of_song(song)
 
 
+def _mixing(model, options: MixOptions):
+    """The model's network mixed with the PPM models of ``options`` (built once per model
+    and mix: the long-term models count every training song)."""
+    from melodynet.generation.constraints import joint_notes
+    from melodynet.generation.mixing import GenerationMix
+
+    built = model.__dict__.setdefault("_mixes", {})
+    if options not in built:
+        notes = joint_notes(model.codec)
+        built[options] = GenerationMix(notes, model.codec.sizes, model.songs, options)
+    return built[options]
+
+
+def _tonic(source: Song | None, given: Song | None, notes: list[Note], moved: int) -> int | None:
+    """The tonic a mix's degree models count from: the key the training song the primer
+    opens declares, else the key the user's song declares (moved with the primer), else
+    the key of the primer's notes (Krumhansl-Schmuckler)."""
+    from melodynet.songs.keys import detect_key
+    from melodynet.songs.preprocess import parse_key
+
+    for song, shift in ((source, 0), (given, moved)):
+        key = parse_key(song.key) if song is not None and song.key else None
+        if key is not None:
+            return (key[0] + shift) % 12
+    found = detect_key(notes)
+    return None if found is None else found[0]
+
+
 def _as_given(reference: Song, given: Song | None) -> Song:
     """The song the melody takes its title, tempo and time signature from: the user's
     primer's where it came with them, else the training song's."""
@@ -124,6 +153,7 @@ def generate_songs(
     beam: int | None = None,
     constraints: Constraints | None = None,
     quantize: bool = False,
+    mix: MixOptions | None = None,
 ) -> list[Song]:
     """``count`` melodies from one primer, generated as one batch (distinct when sampled).
 
@@ -157,6 +187,7 @@ def generate_songs(
             constraints,
             own_key,
             quantize,
+            mix,
         )
     predictor = model.predictor.with_meter(_meter(source or given))
     moved = 0
@@ -166,6 +197,12 @@ def generate_songs(
     into = primers.shifted(own_key, moved).name if own_key is not None else ""
     notes = primers.fit_primer(model, notes, quantize, moved, into)
     primer_classes = codec.classes(notes, "primer")
+    if mix is not None and mix.active:
+        if mode == "one-step":
+            raise OptionError("mix applies to mode full", option="mix")
+        tonic = _tonic(source, given, notes, moved)
+        meter = _meter(source or given) or Meter.of(reference.time_signature)
+        predictor = predictor.with_mix(_mixing(model, mix).with_key(tonic, meter))
     if length is None:
         length = len(reference) - len(notes)
         if length <= 0:
@@ -251,7 +288,7 @@ def _song(
 
 
 def _constrained(
-    model, notes, source, reference, length, mode, count, sampling, beam, c, own_key, quantize
+    model, notes, source, reference, length, mode, count, sampling, beam, c, own_key, quantize, mix
 ):
     """Melodies that satisfy the constraints ``c`` by construction, checked all the same.
 
@@ -294,7 +331,11 @@ def _constrained(
     meter = _meter(source) or Meter.of(reference.time_signature)
     if resolved.bar is not None:
         meter = Meter(ticks(resolved.bar * resolved.unit), ticks(resolved.pickup * resolved.unit))
-    decoder = Decoder(model.predictor.with_meter(meter), resolved, joint_notes(model.codec))
+    predictor = model.predictor.with_meter(meter)
+    if mix is not None and mix.active:
+        tonic = resolved.key.tonic if resolved.key is not None else _tonic(source, None, notes, 0)
+        predictor = predictor.with_mix(_mixing(model, mix).with_key(tonic, meter))
+    decoder = Decoder(predictor, resolved, joint_notes(model.codec))
     found = decoder.decode(primer_classes, units, count, length, sampling, beam)
     pickup = None  # without bars: the primer's song's
     if c.bars is not None:

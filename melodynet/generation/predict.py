@@ -72,6 +72,22 @@ class Predictor:
         self.meter = meter or Meter(4 * TICKS)
         self._keras_steppers: dict[int, object] = {}
         self._ticks: np.ndarray | None = None
+        self.mix = None  # a generation.mixing.GenerationMix: PPM models mixed in
+
+    def with_mix(self, mix) -> Predictor:
+        """This predictor with PPM models mixed into its predictions (a copy)."""
+        other = copy.copy(self)
+        other.mix = mix
+        return other
+
+    def mixed(self, probs: list[np.ndarray], histories) -> list[np.ndarray]:
+        """Each head's probabilities before the next note, mixed with the PPM models when
+        there are any; ``histories``: each stream's notes so far, joint classes or
+        (notes, heads) classes."""
+        if self.mix is None:
+            return probs
+        histories = [h if np.ndim(h) == 1 else joint(h, self.sizes) for h in histories]
+        return self.mix.apply(probs, histories)
 
     def with_meter(self, meter: Meter | None) -> Predictor:
         """This predictor counting bars in ``meter`` (a copy: callers may run at once)."""
@@ -257,16 +273,19 @@ class Predictor:
                 axis=-1,
             )
 
+        def so_far(i: int) -> list[np.ndarray]:
+            return [np.concatenate([primer, out[s, :i]]) for s in range(streams)]
+
         if self.spec.sequence:
             probs, state = self._start(primer, streams)
             for i in range(length):
-                out[:, i] = pick(probs, i)
+                out[:, i] = pick(self.mixed(probs, so_far(i)), i)
                 if i + 1 < length:
                     probs, state = self._step(out[:, i], state)
             return out
         window, clock = self._window_start(primer, streams)
         for i in range(length):
-            out[:, i] = pick(self._forward(window), i)
+            out[:, i] = pick(self.mixed(self._forward(window), so_far(i)), i)
             rows, clock = self._next_rows(out[:, i], clock)
             window = np.concatenate([window[:, 1:], rows[:, None]], axis=1)
         return out
@@ -298,6 +317,7 @@ class Predictor:
         for i in range(length):
             if not self.spec.sequence:
                 probs = self._forward(window)
+            probs = self.mixed(probs, [np.concatenate([primer, h]) for h in history])
             logp = np.zeros((beam, *sizes))
             for j, p in enumerate(probs):
                 shape = [beam] + [1] * heads

@@ -185,7 +185,7 @@ def test_mix_and_ensemble_options_are_checked(songs):
         ({"model": "mlp", "mix": "stm", "mix_bias": "2"}, "mix_bias"),
         ({"model": "mlp", "ensemble": 0}, "ensemble"),
         ({"model": "mlp", "ensemble": 1.5}, "ensemble"),
-        ({"mix": "stm"}, "mix"),  # ppm: its own models are its param models
+        ({"mix": "stm", "params": {"bias": 1}}, "param"),  # ppm: the mix is its models
         ({"ensemble": 2}, "ensemble"),
     ):
         with pytest.raises(OptionError) as caught:
@@ -197,7 +197,7 @@ def test_mix_and_ensemble_options_are_checked(songs):
     assert MixOptions().models == () and not MixOptions().active
     assert MixOptions().name == "none" and MixOptions("none").describe() == ""
     both = MixOptions("both+", "arithmetic", 2)
-    assert both.models == ("ltm+", "stm") and both.bias == 2.0 and not both.intervals
+    assert both.models == ("ltm+", "stm") and both.bias == 2.0 and not both.derived
     assert both.describe() == "mixed with PPM LTM+, STM (arithmetic, b=2)"
     assert MixOptions("stm").describe() == "mixed with PPM STM (geometric, b=1)"
     assert MixOptions("ltm").to_json() == {
@@ -209,7 +209,7 @@ def test_mix_and_ensemble_options_are_checked(songs):
     assert parse_mix(" Interval-LTM+, both+ ") == ("ltm+", "stm", "interval-ltm+")
     assert parse_mix(["stm", "ltm"]) == ("ltm", "stm") == parse_mix("both")
     assert parse_mix("none") == () == parse_mix(None)
-    assert MixOptions("both+,interval-ltm+").intervals
+    assert MixOptions("both+,interval-ltm+").derived
     for bad in ("ltm,ltm+", "interval-ltm,interval-ltm+", "lstm", "stm,,ltm", ["stm", 3]):
         with pytest.raises(OptionError) as caught:
             parse_mix(bad)
@@ -266,7 +266,8 @@ def test_command_line_mix_options(songs, tmp_path, runner):
     for i, song in enumerate(songs):
         paths.append(tmp_path / f"tune{i}.txt")
         song.write(paths[-1])
-    one_line_error(runner("crossval", *paths, "--folds", "3", "--mix", "stm"), "--mix")
+    ppm_mix = runner("crossval", *paths, "--folds", "3", "--mix", "stm", "-p", "bias=1")
+    one_line_error(ppm_mix, "--param")
     one_line_error(runner("crossval", *paths, "--folds", "3", "--ensemble", "2"), "--ensemble")
     bad = runner("crossval", *paths, "--model", "mlp", "--folds", "3", "--mix", "lstm")
     one_line_error(bad, "--mix", "lstm")
@@ -306,3 +307,33 @@ def test_an_ensemble_averages_networks_of_successive_seeds(songs):
     assert two.ensemble == 2 and "ensemble of 2" in two.description
     assert two.to_json()["ensemble"] == 2
     assert math.isfinite(two.melody_mean) and two.notes == 49
+
+
+def test_ppm_with_a_mix_is_a_system_of_ppm_models(songs):
+    # the mix's LTM+ and STM combined as ppm combines them: ppm's own best row
+    as_mix = melodynet.crossval(
+        songs, folds=3, mix="both+", mix_combination="arithmetic", mix_bias=2
+    )
+    assert as_mix.melody_mean == pytest.approx(melodynet.crossval(songs, folds=3).melody_mean)
+    assert as_mix.description == "ppm LTM+, STM (arithmetic, b=2)"
+    for song in songs:
+        song.key = "C major"
+    system = melodynet.crossval(songs, folds=3, mix="both+,interval-ltm+,degree-beat-ltm+")
+    assert system.mix["mix"] == "ltm+,stm,interval-ltm+,degree-beat-ltm+"
+    assert math.isfinite(system.melody_mean) and system.notes == as_mix.notes
+
+
+@pytest.mark.slow
+def test_viewpoint_models_read_the_declared_key_and_the_bar(songs):
+    common = dict(model="mlp", folds=2, epochs=1, units=8, window=2, validation_split=0)
+    alone = melodynet.crossval(songs, **common)
+    # no song declares a key: the degree model has nothing to go on and is left out
+    assert melodynet.crossval(songs, mix="degree-ltm+", **common).melody_mean == pytest.approx(
+        alone.melody_mean
+    )
+    for song in songs:
+        song.key = "C major"
+    degree = melodynet.crossval(songs, mix="degree-beat-ltm+", **common)
+    assert degree.mix["mix"] == "degree-beat-ltm+"
+    assert "degree-beat LTM+" in degree.description
+    assert math.isfinite(degree.melody_mean) and degree.melody_mean != alone.melody_mean

@@ -245,3 +245,26 @@ def test_reproduces_pearces_table_on_kinder():
         result = melodynet.crossval(songs, model="ppm", folds=10, params={"models": models})
         assert result.melodies == 213 and result.notes == 8393 and len(result.alphabet) == 27
         assert result.melody_mean == pytest.approx(published, abs=0.05), models
+
+
+def test_the_next_distribution_of_an_unfinished_melody():
+    training = [[0, 1, 2, 0, 1, 3], [2, 1, 0, 2, 1, 0, 1]]
+    prefix = [0, 1, 2, 0]
+    ltm = PPM(4)
+    for melody in training:
+        ltm.learn(melody)
+    before = [ltm.next_distribution(p) for p in ([], [1], prefix)]
+    # what predict gives before a symbol appended (any symbol: it is not looked at)
+    fresh = PPM(4)
+    for melody in training:
+        fresh.learn(melody)
+    assert np.allclose(before[2], fresh.predict([*prefix, 3])[-1])
+    # the model is left as it was (no end mark after the prefix): it predicts as before
+    untouched = PPM(4)
+    for melody in training:
+        untouched.learn(melody)
+    assert np.allclose(ltm.predict([*prefix, 2, 1]), untouched.predict([*prefix, 2, 1]))
+    # learn: a short-term model over the prefix, as predict(learn=True) builds it
+    assert np.allclose(
+        PPM(4).next_distribution(prefix, learn=True), PPM(4).predict([*prefix, 1], learn=True)[-1]
+    )

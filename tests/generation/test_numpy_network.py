@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 import melodynet
+from melodynet.evaluation.mix import MixOptions
+from melodynet.generation.constraints import joint_notes
+from melodynet.generation.mixing import GenerationMix
 from melodynet.generation.numpy_network import NumpyNetwork, export
 from melodynet.generation.predict import Predictor, one_hot
 from melodynet.generation.sampling import Sampling
@@ -58,6 +61,15 @@ def test_same_notes_on_both_paths(name, encoding):
         fast.continue_song(primer, 30, 4, sampled), keras.continue_song(primer, 30, 4, sampled)
     )
     assert np.array_equal(fast.beam_search(primer, 20, 4), keras.beam_search(primer, 20, 4))
+    # mixed with PPM models (generate(mix=...)), the two paths still choose alike
+    mix = GenerationMix(
+        joint_notes(model.codec), model.codec.sizes, model.songs, MixOptions("both,interval-ltm")
+    )
+    fast, keras = fast.with_mix(mix), keras.with_mix(mix)
+    assert np.array_equal(
+        fast.continue_song(primer, 20, 3, sampled), keras.continue_song(primer, 20, 3, sampled)
+    )
+    assert np.array_equal(fast.beam_search(primer, 12, 3), keras.beam_search(primer, 12, 3))
 
 
 @pytest.mark.slow
