@@ -140,6 +140,7 @@ def main() -> None:
                     "target": NETWORK_TARGET[name],
                     "melody_mean": round(r.melody_mean, 6),
                     "bits_per_note": round(r.bits_per_note, 6),
+                    "fold_melody_means": [round(f.melody_mean, 4) for f in r.folds],
                     "seconds": round(r.seconds, 2),
                     "load_average": [round(x, 2) for x in (*load, *os.getloadavg())],
                 }

@@ -29,7 +29,8 @@ class GenerationMix:
     """A model's network mixed with PPM models before each generated note.
 
     ``notes``: the note of every joint class of the model's encoding (``None`` where a
-    combination is no note); ``songs``: the training songs."""
+    combination is no note); ``songs``: the training songs. ``with_key`` gives the same
+    models for a melody in a key (degree viewpoints) and meter (time viewpoints)."""
 
     def __init__(
         self,
@@ -37,8 +38,6 @@ class GenerationMix:
         sizes: Sequence[int],
         songs: Sequence[Song],
         options: MixOptions,
-        tonic: int | None = None,
-        meter: Meter | None = None,
     ) -> None:
         pitches = sorted({n.pitch for n in notes if n is not None and n.pitch is not None})
         if not pitches:
@@ -47,8 +46,9 @@ class GenerationMix:
         self.symbol = np.array([index.get(getattr(n, "pitch", None), -1) for n in notes])
         self.ticks = np.array([1 if n is None else ticks(n.duration) for n in notes])
         self.head, self.head_symbol = _pitch_head(self.symbol, list(sizes))
-        self.options, self.tonic = options, tonic
-        self.meter = meter or Meter.of("4/4")
+        self.options = options
+        self.tonic: int | None = None  # with_key sets the melody's key and meter
+        self.meter = Meter.of("4/4")
         self.size = len(pitches)
         training = [_melody(s, index) for s in songs]
         self.mixer = PPMMixer(training, self.size, options, pitches)

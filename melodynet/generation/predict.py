@@ -273,19 +273,21 @@ class Predictor:
                 axis=-1,
             )
 
-        def so_far(i: int) -> list[np.ndarray]:
-            return [np.concatenate([primer, out[s, :i]]) for s in range(streams)]
+        def mixed(probs: list[np.ndarray], i: int) -> list[np.ndarray]:
+            if self.mix is None:
+                return probs
+            return self.mixed(probs, [np.concatenate([primer, out[k, :i]]) for k in range(streams)])
 
         if self.spec.sequence:
             probs, state = self._start(primer, streams)
             for i in range(length):
-                out[:, i] = pick(self.mixed(probs, so_far(i)), i)
+                out[:, i] = pick(mixed(probs, i), i)
                 if i + 1 < length:
                     probs, state = self._step(out[:, i], state)
             return out
         window, clock = self._window_start(primer, streams)
         for i in range(length):
-            out[:, i] = pick(self.mixed(self._forward(window), so_far(i)), i)
+            out[:, i] = pick(mixed(self._forward(window), i), i)
             rows, clock = self._next_rows(out[:, i], clock)
             window = np.concatenate([window[:, 1:], rows[:, None]], axis=1)
         return out
@@ -317,7 +319,8 @@ class Predictor:
         for i in range(length):
             if not self.spec.sequence:
                 probs = self._forward(window)
-            probs = self.mixed(probs, [np.concatenate([primer, h]) for h in history])
+            if self.mix is not None:
+                probs = self.mixed(probs, [np.concatenate([primer, h]) for h in history])
             logp = np.zeros((beam, *sizes))
             for j, p in enumerate(probs):
                 shape = [beam] + [1] * heads
