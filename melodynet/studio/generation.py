@@ -40,6 +40,7 @@ TYPES: dict[str, type] = {
     "form": str,
     "mode": str,
     "song": str,
+    "mix": str,
 }
 """Model.generate's options the page may set, with their types."""
 LIMITS = {"num_outputs": 16, "length": 2000, "bars": 256, "beam_size": 64}
