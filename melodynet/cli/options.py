@@ -123,7 +123,7 @@ def mix_options(command):
             "(ltm+,stm), and the same over viewpoints, VIEWPOINT-ltm, -ltm+ or -stm: "
             "interval, degree (from the key), linked with fib, ioi or beat "
             "(interval-degree-ltm+, degree-beat-ltm+; docs/benchmarks.md); several with "
-            "commas: both+,interval-ltm+.",
+            "commas: both+,interval-ltm+. crossval's ppm with --mix: those models alone.",
         ),
         click.option(
             "--mix-combination",

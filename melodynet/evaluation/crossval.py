@@ -43,10 +43,12 @@ songs held out for early stopping, never the test fold), and the seed as
 
 A network's distributions may then be averaged over an ensemble (``ensemble=N``
 networks per fold, seeds ``random_seed`` upwards) and mixed with PPM models
-(``mix=``, ``melodynet.evaluation.mix``: the LTM(+), the STM and the same over pitch
-intervals, combined with the network by ``ppm.combine``'s entropy-weighted mean).
+(``mix=``, ``melodynet.evaluation.mix``: the LTM(+), the STM and the same over
+viewpoints such as intervals and scale degrees, combined with the network by
+``ppm.combine``'s entropy-weighted mean).
 
 ``ppm`` (``melodynet.evaluation.ppm``) is IDyOM's model; ``params`` are its switches.
+``ppm`` with ``mix=`` is the mix's PPM models alone (a multiple-viewpoint system).
 """
 
 from __future__ import annotations
