@@ -70,7 +70,9 @@ def test_generate_with_a_mix():
     plain = model.generate(4, length=30)
     mixed = model.generate(4, length=30, mix="both+,interval-degree-ltm")
     assert len(mixed.notes) == len(plain.notes) == 34
-    assert mixed.notes[:4] == plain.notes[:4]
+    assert mixed.notes[:4] == plain.notes[:4] and mixed.notes != plain.notes
+    # the PPM models know butterfly: a weak network follows it at least as far with them
+    assert int(mixed.extra["matches"]) >= int(plain.extra["matches"])
     # with the constraints too: the mix changes likelihoods, never what is allowed
     constrained = model.generate(4, mix="both", key="G", bars=6, end="tonic")
     assert constrained.notes[-1].pitch % 12 == 7
