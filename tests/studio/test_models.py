@@ -261,6 +261,10 @@ def test_quantize_the_primer_moves_the_notes_the_model_does_not_know(client, wit
     known = client.post("/api/generate", json={"model": with_bundle, "primer": 4})
     assert known.status_code == 200 and known.json()["results"][0]["remarks"] == []
 
+    bad = client.post("/api/generate", json={**request, "quantize": "maybe"})
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "--quantize must be true or false, not 'maybe'"
+
 
 def test_style_models_mix_ppm_into_the_generation(client, with_bundle, small_bundle):
     """The page's 'style models' choice is generate(mix=...): the same melody as the API
@@ -278,7 +282,3 @@ def test_style_models_mix_ppm_into_the_generation(client, with_bundle, small_bun
     assert result["tiny"] == expected.tiny() and result["options"]["mix"] == request["mix"]
     refused = client.post("/api/generate", json={"model": with_bundle, "mix": "lstm"})
     assert refused.status_code == 400 and refused.json()["error"].startswith("--mix: 'lstm'")
-
-    bad = client.post("/api/generate", json={**request, "quantize": "maybe"})
-    assert bad.status_code == 400
-    assert bad.json()["error"] == "--quantize must be true or false, not 'maybe'"
