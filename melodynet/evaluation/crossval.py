@@ -372,6 +372,14 @@ def crossval(
     index = {key: i for i, key in enumerate(alphabet)}
     symbols = [[index[key] for key in m.keys] for m in events]
     assignment = assign_folds(len(events), folds, random_seed)
+    pitches = [int(a) for a in alphabet] if predict == "pitch" else None
+    viewed = []  # what the mix's viewpoints see of each melody
+    if mixing.active:
+        from melodynet.evaluation.viewpoints import song_melody
+
+        for melody, melody_symbols in zip(events, symbols, strict=True):
+            kept = [predict == "note" or n.pitch is not None for n in melody.song.notes]
+            viewed.append(song_melody(melody.song, melody_symbols, kept))
 
     scores: list[list[NoteScore] | None] = [None] * len(events)
     fold_scores = []
@@ -379,15 +387,9 @@ def crossval(
         fold_started = time.perf_counter()
         test = [i for i, f in enumerate(assignment) if f == k]
         train = [i for i, f in enumerate(assignment) if f != k]
-        pitches = [int(a) for a in alphabet] if predict == "pitch" else None
         if model == "ppm" and mixing.active:
-            mixer = PPMMixer(
-                [_viewpoint_melody(events[i], symbols[i]) for i in train],
-                len(alphabet),
-                mixing,
-                pitches,
-            )
-            dists = [mixer.predict(_viewpoint_melody(events[i], symbols[i])) for i in test]
+            mixer = PPMMixer([viewed[i] for i in train], len(alphabet), mixing, pitches)
+            dists = [mixer.predict(viewed[i]) for i in test]
         elif model == "ppm":
             from melodynet.evaluation.ppm import predict_fold
 
@@ -406,14 +408,15 @@ def crossval(
                 train_options,
                 ensemble,
             )
-            dists = mix_fold(
-                dists,
-                [_viewpoint_melody(events[i], symbols[i]) for i in train],
-                [_viewpoint_melody(events[i], symbols[i]) for i in test],
-                len(alphabet),
-                mixing,
-                pitches,
-            )
+            if mixing.active:
+                dists = mix_fold(
+                    dists,
+                    [viewed[i] for i in train],
+                    [viewed[i] for i in test],
+                    len(alphabet),
+                    mixing,
+                    pitches,
+                )
         for i, dist in zip(test, dists, strict=True):
             scores[i] = _score_melody(events[i], i, k, symbols[i], dist)
         fold_ics = [s.information_content for i in test for s in scores[i]]
@@ -502,19 +505,6 @@ def _events(songs: list[Song], predict: str) -> tuple[list[_Melody], list[str]]:
         else:
             skipped.append(song.name)
     return melodies, skipped
-
-
-def _viewpoint_melody(melody: _Melody, symbols: list[int]):
-    """What the PPM viewpoints see of a melody: its symbols, the tonic of the key the
-    song declares (None if none) and each note's onset in ticks from bar 0's downbeat."""
-    from melodynet.evaluation.viewpoints import Melody
-    from melodynet.positions import TICKS, Meter
-    from melodynet.songs.preprocess import parse_key
-
-    key = parse_key(melody.song.key) if melody.song.key else None
-    meter = Meter.of_song(melody.song)
-    onsets = tuple(round(o * TICKS) - meter.pickup for o in melody.onsets)
-    return Melody(tuple(symbols), key[0] if key else None, onsets, meter.bar)
 
 
 def _symbol_order(predict: str):

@@ -59,6 +59,26 @@ class Melody:
         return len(self.symbols)
 
 
+def declared_tonic(song) -> int | None:
+    """The tonic (pitch class) of the key a Song declares; None when it declares none."""
+    from melodynet.songs.preprocess import parse_key
+
+    key = parse_key(song.key) if song.key else None
+    return None if key is None else key[0]
+
+
+def song_melody(song, symbols: Sequence[int], events: Sequence[bool]) -> Melody:
+    """A Song as the viewpoints see it: ``symbols`` are those of the notes ``events``
+    marks (the others, rests, still take their time), each starting where the durations
+    before it say, in the song's meter and pickup, as bar inputs count them."""
+    from melodynet.positions import Meter, ticks
+
+    meter = Meter.of_song(song)
+    starts = -meter.pickup + np.cumsum([0] + [ticks(n.duration) for n in song.notes[:-1]])
+    onsets = tuple(int(t) for t, event in zip(starts, events, strict=True) if event)
+    return Melody(tuple(int(x) for x in symbols), declared_tonic(song), onsets, meter.bar)
+
+
 def as_melody(melody: Melody | Sequence[int]) -> Melody:
     """A bare sequence of symbols is a melody of unknown key and time."""
     return melody if isinstance(melody, Melody) else Melody(tuple(int(x) for x in melody))
@@ -180,4 +200,13 @@ def parse_viewpoint(text: str) -> Viewpoint | None:
     return Viewpoint(tuple(a for a in ATTRIBUTES if a in parts))
 
 
-__all__ = ["ATTRIBUTES", "PITCHED", "Melody", "Viewpoint", "as_melody", "parse_viewpoint"]
+__all__ = [
+    "ATTRIBUTES",
+    "PITCHED",
+    "Melody",
+    "Viewpoint",
+    "as_melody",
+    "declared_tonic",
+    "parse_viewpoint",
+    "song_melody",
+]

@@ -121,13 +121,13 @@ def _tonic(source: Song | None, given: Song | None, notes: list[Note], moved: in
     """The tonic a mix's degree models count from: the key the training song the primer
     opens declares, else the key the user's song declares (moved with the primer), else
     the key of the primer's notes (Krumhansl-Schmuckler)."""
+    from melodynet.evaluation.viewpoints import declared_tonic
     from melodynet.songs.keys import detect_key
-    from melodynet.songs.preprocess import parse_key
 
     for song, shift in ((source, 0), (given, moved)):
-        key = parse_key(song.key) if song is not None and song.key else None
-        if key is not None:
-            return (key[0] + shift) % 12
+        tonic = None if song is None else declared_tonic(song)
+        if tonic is not None:
+            return (tonic + shift) % 12
     found = detect_key(notes)
     return None if found is None else found[0]
 

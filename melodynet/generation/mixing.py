@@ -20,7 +20,7 @@ import numpy as np
 from melodynet.errors import OptionError
 from melodynet.evaluation import ppm
 from melodynet.evaluation.mix import MixOptions, PPMMixer
-from melodynet.evaluation.viewpoints import Melody
+from melodynet.evaluation.viewpoints import Melody, song_melody
 from melodynet.positions import Meter, ticks
 from melodynet.songs.song import Note, Song
 
@@ -50,7 +50,11 @@ class GenerationMix:
         self.tonic: int | None = None  # with_key sets the melody's key and meter
         self.meter = Meter.of("4/4")
         self.size = len(pitches)
-        training = [_melody(s, index) for s in songs]
+        training = []
+        for song in songs:
+            events = [n.pitch in index for n in song.notes]
+            played = [index[n.pitch] for n, event in zip(song.notes, events, strict=True) if event]
+            training.append(song_melody(song, played, events))
         self.mixer = PPMMixer(training, self.size, options, pitches)
 
     def with_key(self, tonic: int | None, meter: Meter | None) -> GenerationMix:
@@ -106,21 +110,6 @@ def _pitch_head(symbol: np.ndarray, sizes: list[int]) -> tuple[int, np.ndarray]:
     raise OptionError(
         "mix: this encoding has no output that fixes the pitch of a note", option="mix"
     )
-
-
-def _melody(song: Song, index: dict[int, int]) -> Melody:
-    """A training song as the viewpoints see it (its declared key, its bars)."""
-    from melodynet.songs.preprocess import parse_key
-
-    meter = Meter.of_song(song)
-    onset, symbols, onsets = -meter.pickup, [], []
-    for note in song.notes:
-        if note.pitch is not None and note.pitch in index:
-            symbols.append(index[note.pitch])
-            onsets.append(onset)
-        onset += ticks(note.duration)
-    key = parse_key(song.key) if song.key else None
-    return Melody(tuple(symbols), key[0] if key else None, tuple(onsets), meter.bar)
 
 
 __all__ = ["GenerationMix"]

@@ -6,7 +6,9 @@ import pytest
 from melodynet.errors import OptionError
 from melodynet.evaluation import ppm
 from melodynet.evaluation.mix import MixOptions, PPMMixer, parse_mix
-from melodynet.evaluation.viewpoints import Melody, Viewpoint, parse_viewpoint
+from melodynet.evaluation.viewpoints import Melody, Viewpoint, parse_viewpoint, song_melody
+from melodynet.positions import TICKS
+from melodynet.songs.song import Song
 
 PITCHES = np.array([60, 62, 64, 67])  # C D E G
 
@@ -106,3 +108,15 @@ def test_a_linked_model_mixes_like_ppm_over_its_own_symbols():
     for t in range(1, len(test)):  # each pitch: its symbol's probability, renormalised
         expected = own[t - 1][table[t - 1]] / own[t - 1][table[t - 1]].sum()
         assert np.allclose(part[t], expected)
+
+
+def test_a_song_as_the_viewpoints_see_it():
+    # 3/4 with a quarter pickup, a rest that takes its time, and a declared key
+    song = Song.from_text("g4 c2 r4 e4 g8 c8", title="t", time_signature="3/4", key="C major")
+    song.extra["pickup"] = "1"
+    events = [n.pitch is not None for n in song.notes]
+    melody = song_melody(song, [0, 1, 2, 3, 4], events)
+    assert melody.tonic == 0 and melody.bar == 3 * TICKS
+    # onsets in quarters from bar 0's downbeat: -1, 0, (rest 2), 3, 4, 4.5
+    assert melody.onsets == tuple(int(q * TICKS) for q in (-1, 0, 3, 4, 4.5))
+    assert song_melody(Song.from_text("c4 d4"), [0, 1], [True, True]).tonic is None
