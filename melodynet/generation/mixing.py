@@ -13,6 +13,7 @@ those over time count bars in the generation's meter.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -59,8 +60,7 @@ class GenerationMix:
 
     def with_key(self, tonic: int | None, meter: Meter | None) -> GenerationMix:
         """The same models, for a melody in another key or meter."""
-        other = object.__new__(GenerationMix)
-        other.__dict__.update(self.__dict__)
+        other = copy.copy(self)  # the PPM models are shared, never changed by generating
         other.tonic, other.meter = tonic, meter or self.meter
         return other
 
