@@ -66,6 +66,27 @@ def test_garbage_metadata(runner, bundle_copy):
     _one_line_error(runner("evaluate", "--model-dir", bundle_copy), "unreadable metadata")
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda net: net["heads"][0].pop("weights"),  # the fuzzer's find (scripts/fuzz.py)
+        lambda net: net["layers"][0].update(op="dens["),
+        lambda net: net["layers"][0].update(weights=[99, 100]),
+    ],
+)
+def test_a_damaged_network_description_leaves_the_model_to_keras(bundle_copy, damage):
+    import melodynet
+
+    intact = melodynet.load(bundle_copy)
+    assert intact.numpy_network is not None
+    data = json.loads((bundle_copy / "melodynet.json").read_text())
+    damage(data["network"])  # model.keras is untouched: its checksum still matches
+    _edit_meta(bundle_copy, network=data["network"])
+    damaged = melodynet.load(bundle_copy)
+    assert damaged.numpy_network is None  # Keras loads model.keras instead
+    assert damaged.generate(4).notes == intact.generate(4).notes
+
+
 def test_vocabulary_that_does_not_match_the_model(runner, bundle_copy):
     data = json.loads((bundle_copy / "melodynet.json").read_text())
     _edit_meta(bundle_copy, vocabulary={"note": [*data["vocabulary"]["note"], "60:4"]})

@@ -166,7 +166,16 @@ class NumpyNetwork:
 
     @classmethod
     def load(cls, description: dict, arrays) -> NumpyNetwork:
-        return cls(description, [arrays[f"w{i}"] for i in range(len(arrays.files))])
+        """The network a bundle describes, run once on a blank input so that a damaged
+        description (an unknown layer, a missing key or weight) fails here, as a
+        ValueError, not while generating."""
+        network = cls(description, [arrays[f"w{i}"] for i in range(len(arrays.files))])
+        try:
+            shape = [3 if d is None else int(d) for d in description["input"]]
+            network.forward(np.zeros((1, *shape), dtype=np.float32))
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"a damaged network description: {exc!r}") from None
+        return network
 
     @property
     def recurrent(self) -> list[dict]:
