@@ -53,6 +53,7 @@ def test_newer_melodynet(runner, bundle_copy):
         ({"window": "four"}, "window"),
         ({"vocabulary": {"note": []}}, "vocabulary"),
         ({"songs": [{"notes": ["x:y"]}]}, "training songs"),
+        ({"songs": [{"notes": [60, 62]}]}, "training songs"),  # the fuzzer's second find
         ({"model": 3}, "model"),
     ],
 )

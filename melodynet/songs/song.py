@@ -202,7 +202,10 @@ class Song:
     def from_json(cls, data: dict) -> Song:
         """The song ``to_json`` wrote (either form); ValueError for one without notes."""
         keys = data["notes"]
-        notes = [_note(k) for k in (keys.split() if isinstance(keys, str) else keys)]
+        keys = keys.split() if isinstance(keys, str) else keys
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError("notes are not 'pitch:duration' labels")
+        notes = [_note(k) for k in keys]
         if not notes:
             raise ValueError("a song without notes")
         extra = data.get("extra") or {}
