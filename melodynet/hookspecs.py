@@ -45,6 +45,10 @@ class ModelConfig:
     """The model's parameters (``ModelSpec.params``), every one with its value (the
     user's, else the default), saved with the bundle. Bundles of models that declare
     none may carry other options here."""
+    input_sizes: tuple[int, ...] = ()
+    """The categories of each input column: every encoding head's vocabulary, then, for a
+    model trained with bar inputs, ``melodynet.positions.SIZES``. Filled in by melodynet
+    when it builds a network; the features are their one-hot vectors side by side."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,13 @@ class ModelSpec:
 
     ``params`` declares the hyperparameters users may set (see ``Param``); ``build``
     finds their values in ``config.options``. A model that declares none takes none.
+
+    ``class_inputs`` (opt-in, for speed): ``build`` gets the class indices instead of
+    their one-hot features, int32 of shape (batch, window, columns) or (batch, time,
+    columns), ``config.input_sizes[j]`` categories in column ``j``, and -1 for no class
+    (a sequence model's padding: every column -1; mask those steps). Its first layer
+    looks the classes up (an embedding per column, or ``melodynet.layers.ClassLSTM``, an
+    LSTM whose kernel rows are looked up) instead of multiplying one-hot vectors.
     """
 
     name: str
@@ -104,6 +115,7 @@ class ModelSpec:
     aliases: tuple[str, ...] = ()
     custom_objects: Callable[[], dict[str, Any]] | None = None
     params: tuple[Param, ...] = ()
+    class_inputs: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,18 @@ def features(classes, sizes):
     return tf.concat([tf.one_hot(classes[..., j], n) for j, n in enumerate(sizes)], axis=-1)
 
 
+def takes_classes(model) -> bool:
+    """Whether a Keras network reads class indices (a model with ``class_inputs``) rather
+    than their one-hot features."""
+    return "int" in str(model.inputs[0].dtype)
+
+
+def network_input(model, classes, sizes):
+    """What ``model`` reads for these rows of classes (..., columns): the classes
+    themselves, or their features."""
+    return classes if takes_classes(model) else features(classes, sizes)
+
+
 def input_sizes(codec: Codec, bar_inputs: bool = False) -> list[int]:
     """The categories of each input column: the heads', then the bar inputs' if any."""
     from melodynet.positions import SIZES
@@ -28,26 +40,32 @@ def build(
     config: ModelConfig,
     codec: Codec,
     batch_size: int | None = None,
-    features: int | None = None,
+    sizes: list[int] | None = None,
 ):
     """The trainable model, or with ``config.stateful`` the note-by-note generator;
-    ``features``: the input width (default: the heads' one-hot features alone)."""
+    ``sizes``: the input columns' categories (default: the heads' alone)."""
+    import dataclasses
+
     from melodynet.tfenv import tensorflow
 
     tensorflow()
     import keras
     from keras import layers
 
-    features = features or codec.feature_size
+    sizes = list(sizes or codec.sizes)
+    config = dataclasses.replace(config, input_sizes=tuple(sizes))
+    width, dtype = (len(sizes), "int32") if spec.class_inputs else (sum(sizes), "float32")
     if not spec.sequence:
-        inputs = keras.Input(shape=(config.window, features), name="notes")
+        inputs = keras.Input(shape=(config.window, width), dtype=dtype, name="notes")
         hidden = inputs
     elif config.stateful:
-        inputs = keras.Input(batch_shape=(batch_size, 1, features), name="notes")
+        inputs = keras.Input(batch_shape=(batch_size, 1, width), dtype=dtype, name="notes")
         hidden = inputs
     else:
-        inputs = keras.Input(shape=(None, features), name="notes")
-        hidden = layers.Masking(0.0)(inputs)  # padding between songs of different lengths
+        inputs = keras.Input(shape=(None, width), dtype=dtype, name="notes")
+        hidden = inputs
+        if not spec.class_inputs:  # padding between songs of different lengths
+            hidden = layers.Masking(0.0)(inputs)
     hidden = spec.build(hidden, config)
     outputs = {
         head: layers.Dense(size, activation="softmax", name=head)(hidden)
@@ -56,12 +74,15 @@ def build(
     return keras.Model(inputs, outputs, name=spec.name.replace("-", "_"))
 
 
-def stepper(spec: ModelSpec, config: ModelConfig, codec: Codec, trained, batch_size: int):
+def stepper(
+    spec: ModelSpec, config: ModelConfig, codec: Codec, trained, batch_size: int, sizes: list[int]
+):
     """A stateful copy of a trained sequence model that takes one note per call."""
     import dataclasses
 
-    features = int(trained.input.shape[-1])
-    step = build(spec, dataclasses.replace(config, stateful=True), codec, batch_size, features)
+    if takes_classes(trained) != spec.class_inputs:  # a bundle from before the spec changed
+        spec = dataclasses.replace(spec, class_inputs=takes_classes(trained))
+    step = build(spec, dataclasses.replace(config, stateful=True), codec, batch_size, sizes)
     step.set_weights(trained.get_weights())
     return step
 

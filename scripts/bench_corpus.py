@@ -270,7 +270,16 @@ class _Epochs:
 
 
 def work_train(
-    inputs, jobs, model, epochs, batch_size, max_songs, patience=None, evaluate=True, **_
+    inputs,
+    jobs,
+    model,
+    epochs,
+    batch_size,
+    max_songs,
+    patience=None,
+    evaluate=True,
+    random_seed=0,
+    **_,
 ):
     import melodynet
 
@@ -304,6 +313,7 @@ def work_train(
         validation_split=VALIDATION if patience else 0.0,
         patience=patience,
         progress=progress,
+        random_seed=random_seed,
     )
     total = (trained_at[0] if trained_at else time.perf_counter()) - start
     figures = {
@@ -474,6 +484,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 files of essenFolksong, 1 epoch")
     parser.add_argument("--jobs", type=int, default=1, help="processes for the first parse")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--random-seed", type=int, default=0, help="training's seed (run-to-run spread)"
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--models", default="lstm,stateful-lstm")
     parser.add_argument("--max-songs", type=int, default=0, help="train on the first N only")
@@ -537,6 +550,7 @@ def main() -> None:
                     "batch_size": args.batch_size,
                     "max_songs": args.max_songs,
                     "patience": args.patience,
+                    "random_seed": args.random_seed,
                 }
                 figures["train"][model] = _run("train", cache_dir, payload, args.timeout)
                 print(f"train {model}: {json.dumps(figures['train'][model])}", flush=True)

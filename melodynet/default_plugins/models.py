@@ -49,25 +49,43 @@ def build_mlp(inputs, config: ModelConfig):
 
 
 LSTM_PARAMS = (_layers(1, "LSTM"), DROPOUT, RECURRENT_DROPOUT, L2)
+UNROLL = 32
+"""Window LSTMs up to this window run their steps unrolled: no loop, fewer operations."""
 
 
 def _lstm_stack(inputs, config: ModelConfig, last_sequences: bool):
     """``layers`` LSTMs, each but (unless ``last_sequences``) the last one returning a
-    sequence for the next; stateful when melodynet builds the note-by-note generator."""
+    sequence for the next; stateful when melodynet builds the note-by-note generator.
+    On class indices (``class_inputs``) the first is a ClassLSTM: the same LSTM, its
+    kernel rows looked up instead of multiplied by one-hot vectors."""
     from keras import layers
 
     depth, dropout, recurrent_dropout, l2 = _options(config, *LSTM_PARAMS)
     x = inputs
     for i in range(depth):
-        x = layers.LSTM(
+        kind, extra = layers.LSTM, {}
+        if i == 0 and "int" in str(inputs.dtype):
+            from melodynet.layers import ClassLSTM
+
+            kind = ClassLSTM
+            extra = {"sizes": config.input_sizes, "mask_empty": last_sequences}
+        x = kind(
             config.units,
             return_sequences=last_sequences or i < depth - 1,
             stateful=config.stateful,
             recurrent_dropout=recurrent_dropout,
             kernel_regularizer=_regularizer(l2),
+            unroll=not last_sequences and config.window <= UNROLL,
+            **extra,
         )(x)
         x = _dropout(x, dropout)
     return x
+
+
+def _custom_objects() -> dict:
+    from melodynet.layers import ClassLSTM
+
+    return {"melodynet>ClassLSTM": ClassLSTM}
 
 
 def build_lstm(inputs, config: ModelConfig):
@@ -134,6 +152,8 @@ def register_models(register):
             build_lstm,
             description="LSTM(128) over the window, stateless",
             params=LSTM_PARAMS,
+            class_inputs=True,
+            custom_objects=_custom_objects,
         )
     )
     register(
@@ -144,6 +164,8 @@ def register_models(register):
             description="LSTM(128) carrying its state through the whole song",
             aliases=("stateful",),
             params=LSTM_PARAMS,
+            class_inputs=True,
+            custom_objects=_custom_objects,
         )
     )
     register(

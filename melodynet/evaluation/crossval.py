@@ -721,7 +721,8 @@ def _network_distributions(trained, test: list[_Melody], mapping, unigram) -> li
         dist = np.tile(unigram, (len(classes), 1))
         if sequence:
             if len(classes) > 1:
-                heads = trained.network(network.features(classes[None, :-1], sizes), training=False)
+                x = network.network_input(trained.network, classes[None, :-1], sizes)
+                heads = trained.network(x, training=False)
                 probs = {h: np.asarray(heads[h])[0] for h in codec.heads}
                 dist[1:] = _to_alphabet(probs, mapping)
         elif len(classes) > window:
@@ -729,9 +730,8 @@ def _network_distributions(trained, test: list[_Melody], mapping, unigram) -> li
             x = classes[starts[:, None] + np.arange(window)]
             parts = []
             for begin in range(0, len(x), 2048):
-                heads = trained.network(
-                    network.features(x[begin : begin + 2048], sizes), training=False
-                )
+                part = network.network_input(trained.network, x[begin : begin + 2048], sizes)
+                heads = trained.network(part, training=False)
                 parts.append({h: np.asarray(heads[h]) for h in codec.heads})
             probs = {h: np.concatenate([p[h] for p in parts]) for h in codec.heads}
             dist[window:] = _to_alphabet(probs, mapping)

@@ -64,7 +64,7 @@ def heldout_score(trained, songs: list[Song]):
     sizes = network.input_sizes(codec, trained.bar_inputs)
     nll, correct, pitch, duration, total = 0.0, 0, 0, 0, 0
     for x, y, _, weight, _ in dataset.eval_batches(store, window, sequence):
-        outputs = trained.network(network.features(x, sizes), training=False)
+        outputs = trained.network(network.network_input(trained.network, x, sizes), training=False)
         scored = weight.numpy().reshape(-1) > 0
         truth = y.numpy().reshape(len(scored), -1)[scored]
         predicted = []

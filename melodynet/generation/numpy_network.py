@@ -51,9 +51,13 @@ def _activation(name: str):
 
 def export(network, heads: tuple[str, ...]) -> tuple[dict, list[np.ndarray]] | None:
     """(description, weights) of a Keras network, or None when it is not a supported chain
-    or the numpy forward pass does not reproduce it."""
+    or the numpy forward pass does not reproduce it. A network on class indices is
+    described as the same chain on their one-hot features (what NumpyNetwork reads)."""
     layers, weights = [], []
     try:
+        sizes = _class_sizes(network)
+        if sizes == []:
+            return None
         outputs = network.output
         if not isinstance(outputs, dict) or list(outputs) != list(heads):
             return None
@@ -75,15 +79,31 @@ def export(network, heads: tuple[str, ...]) -> tuple[dict, list[np.ndarray]] | N
             head_list.append({"name": name, "weights": _add(weights, layer)})
     except Exception:  # an unexpected layer structure: not ours to run
         return None
+    shape = list(network.input.shape[1:])
+    if sizes:
+        shape[-1] = sum(sizes)
     description = {
         "format": 1,
-        "input": list(network.input.shape[1:]),
+        "input": shape,
         "layers": layers,
         "heads": head_list,
     }
-    if not _agrees(network, description, weights, heads):
+    if not _agrees(network, description, weights, heads, sizes):
         return None
     return description, weights
+
+
+def _class_sizes(network) -> list[int] | None:
+    """The input columns' categories of a network on class indices, read from its
+    ClassLSTM ([] when no ClassLSTM reads them: not ours to run); None on features."""
+    from melodynet.network import takes_classes
+
+    if not takes_classes(network):
+        return None
+    first = [layer for layer in network.layers if type(layer).__name__ != "InputLayer"][0]
+    if type(first).__name__ != "ClassLSTM":
+        return []
+    return [int(n) for n in first.get_config()["sizes"]]
 
 
 def _add(weights: list[np.ndarray], layer) -> list[int]:
@@ -118,6 +138,8 @@ def _describe(layer, weights: list[np.ndarray]) -> dict | None:
             "dilation": int(config["dilation_rate"][0]),
             "weights": _add(weights, layer),
         }
+    if kind == "ClassLSTM":  # the LSTM on one-hot features, its weights as they are
+        kind = "LSTM"
     if kind in ("LSTM", "GRU", "SimpleRNN"):
         if config.get("go_backwards") or not config.get("use_bias", True):
             return None
@@ -135,12 +157,19 @@ def _describe(layer, weights: list[np.ndarray]) -> dict | None:
     return None
 
 
-def _agrees(network, description: dict, weights: list[np.ndarray], heads) -> bool:
+def _agrees(network, description: dict, weights: list[np.ndarray], heads, sizes=None) -> bool:
     rng = np.random.default_rng(0)
     shape = [3 if d is None else d for d in description["input"]]
-    x = (rng.random((2, *shape)) < 0.3).astype(np.float32)  # one-hot-like, never all zero
-    x[..., 0] = 1.0
-    expected = network(x, training=False)
+    if sizes:  # classes for Keras, their one-hot features for numpy
+        from melodynet.generation.predict import one_hot
+
+        classes = np.stack([rng.integers(0, n, (2, *shape[:-1])) for n in sizes], axis=-1)
+        expected = network(classes.astype(np.int32), training=False)
+        x = one_hot(classes, sizes)
+    else:
+        x = (rng.random((2, *shape)) < 0.3).astype(np.float32)  # one-hot-like, never all zero
+        x[..., 0] = 1.0
+        expected = network(x, training=False)
     got = NumpyNetwork(description, weights).forward(x)
     return all(
         np.allclose(np.asarray(expected[h]), got[i], atol=TOLERANCE) for i, h in enumerate(heads)

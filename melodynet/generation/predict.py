@@ -134,10 +134,9 @@ class Predictor:
     def _forward(self, rows: np.ndarray) -> list[np.ndarray]:
         """Every head's probabilities for whole inputs (batch, time, columns) of rows."""
         assert rows.shape[-1] == len(self.input_sizes), "rows, not bare classes"
-        x = one_hot(rows, self.input_sizes)
         if self.numpy is not None:
-            return self.numpy.forward(x)
-        out = self.network(x, training=False)
+            return self.numpy.forward(one_hot(rows, self.input_sizes))
+        out = self.network(self._keras_input(self.network, rows), training=False)
         return [np.asarray(out[h]) for h in self.codec.heads]
 
     def _start(self, primer: np.ndarray, streams: int):
@@ -197,13 +196,20 @@ class Predictor:
 
         if streams not in self._keras_steppers:
             self._keras_steppers[streams] = stepper(
-                self.spec, self.config, self.codec, self.network, streams
+                self.spec, self.config, self.codec, self.network, streams, self.input_sizes
             )
         return self._keras_steppers[streams]
 
     def _keras_step(self, stepper, rows: np.ndarray) -> list[np.ndarray]:
-        out = stepper(one_hot(rows[:, None], self.input_sizes), training=False)
+        out = stepper(self._keras_input(stepper, rows[:, None]), training=False)
         return [np.asarray(out[h])[:, 0] for h in self.codec.heads]
+
+    def _keras_input(self, network, rows: np.ndarray) -> np.ndarray:
+        from melodynet.network import takes_classes
+
+        if takes_classes(network):
+            return np.asarray(rows, dtype=np.int32)
+        return one_hot(rows, self.input_sizes)
 
     @staticmethod
     def _state_variables(stepper) -> list:

@@ -61,7 +61,7 @@ def learn(
     codec = resume.codec if resume else Codec.fit(encoding, [*fitted, *held_out])
     with strategy.scope() if strategy else contextlib.nullcontext():
         sizes = network.input_sizes(codec, options.bar_inputs)
-        model = network.build(spec, config, codec, features=sum(sizes))
+        model = network.build(spec, config, codec, sizes=sizes)
     if resume is not None:
         model.set_weights(resume.network.get_weights())
     store = dataset.encode(codec, fitted, cache.default_dir(), options.bar_inputs)

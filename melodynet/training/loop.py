@@ -8,7 +8,6 @@ the uninterrupted run would have.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from melodynet import network
 from melodynet.codec import Codec
 from melodynet.errors import OptionError
 from melodynet.training import dataset
+from melodynet.training.adam import FusedAdam
 from melodynet.training.dataset import Store
 from melodynet.training.options import TrainOptions
 
@@ -94,28 +94,50 @@ class Trainer:
         self._measured: dict[int, tuple] = {}
         """Evaluation datasets by store (kept with it): built once, iterated every epoch."""
         self.strategy = strategy
-        with strategy.scope() if strategy else contextlib.nullcontext():
-            self.optimizer = keras.optimizers.Adam(options.learning_rate)
-            self.optimizer.build(model.trainable_variables)
+        if strategy is None:
+            self.optimizer = FusedAdam(options.learning_rate, model.trainable_variables)
+            apply = self.optimizer.apply
+        else:  # Keras's Adam knows how to update mirrored variables
+            with strategy.scope():
+                self.optimizer = keras.optimizers.Adam(options.learning_rate)
+                self.optimizer.build(model.trainable_variables)
+
+            def apply(grads):
+                pairs = zip(grads, model.trainable_variables, strict=True)
+                self.optimizer.apply_gradients(pairs)
+
         sizes, heads = network.input_sizes(codec, options.bar_inputs), codec.heads
         replicas = strategy.num_replicas_in_sync if strategy else 1
 
-        def features(classes):
-            return network.features(classes, sizes)
+        def inputs(classes):
+            return network.network_input(model, classes, sizes)
+
+        def losses(outputs, y):
+            """Each target's loss, summed over the heads."""
+            return tf.add_n(
+                [
+                    keras.losses.sparse_categorical_crossentropy(y[..., j], outputs[head])
+                    for j, head in enumerate(heads)
+                ]
+            )
+
+        def rights(outputs, y):
+            """Whether each head's most likely class is the target's."""
+            return [
+                tf.equal(tf.argmax(outputs[head], axis=-1, output_type=tf.int32), y[..., j])
+                for j, head in enumerate(heads)
+            ]
+
+        def weighted(mask, weight):
+            return tf.reduce_sum(tf.cast(mask, tf.float32) * weight)
 
         def scores(outputs, y, weight):
             """Summed loss, hits (every head right) and per-head hits, weighted."""
-            loss, correct, per_head = 0.0, None, []
-            for j, head in enumerate(heads):
-                probs = outputs[head]
-                loss += keras.losses.sparse_categorical_crossentropy(y[..., j], probs)
-                right = tf.equal(tf.argmax(probs, axis=-1, output_type=tf.int32), y[..., j])
-                per_head.append(tf.reduce_sum(tf.cast(right, tf.float32) * weight))
-                correct = right if correct is None else tf.logical_and(correct, right)
+            right = rights(outputs, y)
             return (
-                tf.reduce_sum(loss * weight),
-                tf.reduce_sum(tf.cast(correct, tf.float32) * weight),
-                tf.stack(per_head),
+                tf.reduce_sum(losses(outputs, y) * weight),
+                weighted(tf.reduce_all(tf.stack(right), axis=0), weight),
+                tf.stack([weighted(r, weight) for r in right]),
                 tf.reduce_sum(weight),
             )
 
@@ -125,15 +147,19 @@ class Trainer:
             to add up to the gradient of the batch mean. Weight penalties (a model's ``l2``)
             are added once per global batch."""
             with tf.GradientTape() as tape:
-                outputs = model(features(x), training=True)
-                loss_sum, _, _, weight = scores(outputs, y, loss_weight)
+                outputs = model(inputs(x), training=True)
+                loss_sum = tf.reduce_sum(losses(outputs, y) * loss_weight)
                 loss = loss_sum / tf.maximum(tf.reduce_max(batch_weight), 1.0)
                 if model.losses:
                     loss += tf.add_n(model.losses) / replicas
             grads = tape.gradient(loss, model.trainable_variables)
-            self.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-            _, hits, _, total = scores(outputs, y, score_weight)
-            return tf.stack([loss_sum, weight, hits, total])
+            # looked-up kernel rows give sparse gradients; Adam's dense update is faster
+            grads = [tf.convert_to_tensor(g) if g is not None else g for g in grads]
+            apply(grads)
+            hits = weighted(tf.reduce_all(tf.stack(rights(outputs, y)), axis=0), score_weight)
+            return tf.stack(
+                [loss_sum, tf.reduce_sum(loss_weight), hits, tf.reduce_sum(score_weight)]
+            )
 
         train_step = tf.function(step, reduce_retracing=True)
         if strategy is not None:
@@ -145,7 +171,7 @@ class Trainer:
 
         @tf.function(reduce_retracing=True)
         def evaluate(x, y, score_weight):
-            return scores(model(features(x), training=False), y, score_weight)
+            return scores(model(inputs(x), training=False), y, score_weight)
 
         self._train_step, self._evaluate = train_step, evaluate
 
