@@ -204,12 +204,10 @@ class Predictor:
         out = stepper(self._keras_input(stepper, rows[:, None]), training=False)
         return [np.asarray(out[h])[:, 0] for h in self.codec.heads]
 
-    def _keras_input(self, network, rows: np.ndarray) -> np.ndarray:
-        from melodynet.network import takes_classes
+    def _keras_input(self, network, rows: np.ndarray):
+        from melodynet.network import network_input
 
-        if takes_classes(network):
-            return np.asarray(rows, dtype=np.int32)
-        return one_hot(rows, self.input_sizes)
+        return network_input(network, np.asarray(rows, dtype=np.int32), self.input_sizes)
 
     @staticmethod
     def _state_variables(stepper) -> list:
