@@ -64,7 +64,37 @@ class ClassLSTM(keras.layers.LSTM):
         if self.mask_empty and mask is None:
             mask = self._empty_mask(sequences)
         projected = self.project(sequences)
+        if self._from_zero_unrolled(initial_state, mask):
+            return self._unrolled(projected)
         return super().call(projected, initial_state=initial_state, mask=mask, training=training)
+
+    def _from_zero_unrolled(self, initial_state, mask) -> bool:
+        """Whether ``_unrolled`` computes this call: a window LSTM's case."""
+        return (
+            self.unroll
+            and initial_state is None
+            and mask is None
+            and not (self.stateful or self.go_backwards or self.return_state)
+            and self.cell.implementation == 2
+            and not self.cell.recurrent_dropout
+        )
+
+    def _unrolled(self, projected):
+        """Keras's unrolled loop and cell arithmetic, without what a fixed window from a
+        zero state does not need: the first step's ``0 @ recurrent_kernel``, and the
+        transposes to time-major and back (the steps are unstacked along axis 1)."""
+        cell = self.cell
+        h, c, outputs = None, None, []
+        for t, x in enumerate(ops.unstack(projected, axis=1)):
+            z = x if t == 0 else ops.add(x, ops.matmul(h, cell.recurrent_kernel))
+            if cell.use_bias:
+                z = ops.add(z, cell.bias)
+            if c is None:
+                c = ops.zeros_like(z[:, : cell.units])
+            c, o = cell._compute_carry_and_output_fused(ops.split(z, 4, axis=1), c)
+            h = o * cell.activation(c)
+            outputs.append(h)
+        return ops.stack(outputs, axis=1) if self.return_sequences else h
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         """The LSTM cell's arithmetic, in its order, with ``x @ kernel`` already done."""

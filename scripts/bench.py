@@ -773,7 +773,12 @@ def bench_throughput_of(side: Side, base: Path, bundle: Path, quick: bool) -> di
 
 
 def bench_corpus(
-    base: Path, sides: list[Side], runs: int, cache: Path | None, inputs: str = CORPUS
+    base: Path,
+    sides: list[Side],
+    runs: int,
+    cache: Path | None,
+    inputs: str = CORPUS,
+    models: tuple[str, ...] = CORPUS_MODELS,
 ) -> dict[str, dict]:
     """Training throughput on a collection, through scripts/bench_corpus.py's train worker
     (its measure: training targets per epoch over the epoch's time), the second epoch of
@@ -781,7 +786,7 @@ def bench_corpus(
     out: dict[str, dict] = {side.name: {} for side in sides}
     script = Path(__file__).resolve().parent / "bench_corpus.py"
     env = {"MELODYNET_CACHE": str(cache)} if cache else {}
-    for number, model in enumerate(CORPUS_MODELS):
+    for number, model in enumerate(models):
         log(f"corpus: {model} on {inputs}, {CORPUS_EPOCHS} epochs (bench_corpus.py's worker)")
         payload = {
             "inputs": [inputs],
@@ -1317,6 +1322,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--corpus-runs", type=int, default=1, help="corpus section: runs per model and side"
     )
+    parser.add_argument(
+        "--corpus-models",
+        default=",".join(CORPUS_MODELS),
+        help=f"corpus section: which of {','.join(CORPUS_MODELS)} to train (default: both)",
+    )
     parser.add_argument("--throughput-worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -1411,7 +1421,10 @@ def main(argv: list[str] | None = None) -> int:
                 for model in ("mlp", "lstm"):
                     reference[model] = bench_reference(base, reference_script, model, ref_epochs)
         if "corpus" in sections:
-            corpus = bench_corpus(base, sides, args.corpus_runs, args.corpus_cache, args.corpus)
+            models = tuple(m for m in CORPUS_MODELS if m in args.corpus_models.split(","))
+            corpus = bench_corpus(
+                base, sides, args.corpus_runs, args.corpus_cache, args.corpus, models
+            )
             figures["corpus"] = corpus["this"]
             if "against" in corpus:
                 against["corpus"] = corpus["against"]

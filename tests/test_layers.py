@@ -13,7 +13,7 @@ def _classes(rng, batch=3, time=9):
     return x
 
 
-def _pair(return_sequences, recurrent_dropout=0.0, stateful=False, batch=None):
+def _pair(return_sequences, recurrent_dropout=0.0, stateful=False, batch=None, unroll=False):
     """A ClassLSTM and a keras LSTM holding the same weights."""
     import keras
 
@@ -24,9 +24,11 @@ def _pair(return_sequences, recurrent_dropout=0.0, stateful=False, batch=None):
         "return_sequences": return_sequences,
         "recurrent_dropout": recurrent_dropout,
         "stateful": stateful,
+        "unroll": unroll,
         "seed": 3,
     }
-    ours = ClassLSTM(6, SIZES, mask_empty=return_sequences, **common)
+    # unrolled: a window model's layer, which masks nothing
+    ours = ClassLSTM(6, SIZES, mask_empty=return_sequences and not unroll, **common)
     theirs = keras.layers.LSTM(6, **common)
     ours.build((batch, None, len(SIZES)))
     theirs.build((batch, None, sum(SIZES)))
@@ -35,20 +37,30 @@ def _pair(return_sequences, recurrent_dropout=0.0, stateful=False, batch=None):
 
 
 @pytest.mark.parametrize(
-    "return_sequences, recurrent_dropout", [(True, 0.0), (True, 0.3), (False, 0.0)]
+    "return_sequences, recurrent_dropout, unroll",
+    [
+        (True, 0.0, False),
+        (True, 0.3, False),
+        (False, 0.0, False),
+        # a window model's layers: from a zero state, without the first 0 @ recurrent kernel
+        (False, 0.0, True),
+        (True, 0.0, True),
+        (False, 0.3, True),
+    ],
 )
 @pytest.mark.parametrize("training", [False, True])
 def test_the_same_function_and_gradients_as_an_lstm_on_one_hot_features(
-    return_sequences, recurrent_dropout, training
+    return_sequences, recurrent_dropout, unroll, training
 ):
     import tensorflow as tf
 
     from melodynet.network import features
 
     x = _classes(np.random.default_rng(0))
-    ours, theirs = _pair(return_sequences, recurrent_dropout)
+    ours, theirs = _pair(return_sequences, recurrent_dropout, unroll=unroll)
     one_hot = features(tf.constant(x), SIZES)
-    mask = tf.reduce_any(one_hot != 0, axis=-1) if return_sequences else None  # Masking(0.0)
+    masked = return_sequences and not unroll
+    mask = tf.reduce_any(one_hot != 0, axis=-1) if masked else None  # Masking(0.0)
     with tf.GradientTape(persistent=True) as tape:
         got = ours(x, training=training)
         expected = theirs(one_hot, mask=mask, training=training)

@@ -20,9 +20,12 @@ from melodynet.codec import Codec
 from melodynet.errors import OptionError
 from melodynet.training import dataset
 from melodynet.training.adam import FusedAdam
+from melodynet.training.crossentropy import sparse_cross_entropy
 from melodynet.training.dataset import Store
 from melodynet.training.options import TrainOptions
 
+STEPS_PER_CALL = 32
+"""Window models take up to this many optimizer steps per call into TensorFlow."""
 CHECKPOINT_SECONDS = 1.0
 """Least time between checkpoints at the end of epochs."""
 
@@ -115,10 +118,7 @@ class Trainer:
         def losses(outputs, y):
             """Each target's loss, summed over the heads."""
             return tf.add_n(
-                [
-                    keras.losses.sparse_categorical_crossentropy(y[..., j], outputs[head])
-                    for j, head in enumerate(heads)
-                ]
+                [sparse_cross_entropy(y[..., j], outputs[head]) for j, head in enumerate(heads)]
             )
 
         def rights(outputs, y):
@@ -162,6 +162,17 @@ class Trainer:
             )
 
         train_step = tf.function(step, reduce_retracing=True)
+
+        @tf.function(reduce_retracing=True)
+        def train_steps(x, y, loss_weight, score_weight, batch_weight):
+            """One step per leading row, in one call: a window model's step costs less
+            than a call into TensorFlow."""
+            values = tf.TensorArray(tf.float32, size=tf.shape(x)[0])
+            for k in tf.range(tf.shape(x)[0]):
+                columns = x[k], y[k], loss_weight[k], score_weight[k], batch_weight[k]
+                values = values.write(k, step(*columns))
+            return values.stack()
+
         if strategy is not None:
 
             @tf.function(reduce_retracing=True)
@@ -173,7 +184,7 @@ class Trainer:
         def evaluate(x, y, score_weight):
             return scores(model(inputs(x), training=False), y, score_weight)
 
-        self._train_step, self._evaluate = train_step, evaluate
+        self._train_step, self._train_steps, self._evaluate = train_step, train_steps, evaluate
 
     def snapshot(self, epoch: int, step: int, history, partial=(0.0, 0.0, 0.0, 0.0), best=0):
         return Snapshot(
@@ -229,7 +240,8 @@ class Trainer:
         """Train from ``start`` (or from scratch) to ``options.epochs``.
 
         ``checkpoint(snapshot)`` is offered snapshots as the settings say, and one more when
-        ``should_stop()`` turns true (checked between steps): the run then returns at once,
+        ``should_stop()`` turns true (checked between calls, every ``STEPS_PER_CALL`` steps
+        at most): the run then returns at once,
         marked interrupted, with the model holding the weights of its last completed step.
         """
         options = self.options
@@ -243,21 +255,40 @@ class Trainer:
         best_weights = None
         steps = dataset.steps(store, self.window, self.sequence, options.batch_size)
         saved_at = time.monotonic()
-        stream = self._batches(store, range(first, options.epochs + 1), skip)
+        # Window models read their batches straight from the store, several per call;
+        # sequence models (batches of different lengths) and strategies stream them.
+        stream = None
+        if self.sequence or self.strategy is not None:
+            stream = self._batches(store, range(first, options.epochs + 1), skip)
         for epoch in range(first, options.epochs + 1):
-            for step in range(skip, steps):
-                columns = next(stream)
+            step = skip
+            while step < steps:
                 if should_stop():
                     result.interrupted = True
                     if checkpoint:
                         checkpoint(self.snapshot(epoch - 1, step, history, partial, best_epoch))
                     return result
-                values = self._train_step(*columns).numpy()
-                partial = [a + float(b) for a, b in zip(partial, values, strict=True)]
-                done = (epoch - 1) * steps + step + 1
-                if checkpoint and self.checkpoint_every and done % self.checkpoint_every == 0:
-                    checkpoint(self.snapshot(epoch - 1, step + 1, history, partial, best_epoch))
-                    saved_at = time.monotonic()
+                if stream is not None:
+                    values = self._train_step(*next(stream)).numpy()[None]
+                else:
+                    count = self._count(store, step, steps, (epoch - 1) * steps + step)
+                    columns = dataset.window_steps(
+                        store,
+                        self.window,
+                        options.batch_size,
+                        options.random_seed,
+                        epoch,
+                        step,
+                        count,
+                    )
+                    values = self._train_steps(*columns).numpy()
+                for row in values:
+                    partial = [a + float(b) for a, b in zip(partial, row, strict=True)]
+                    step += 1
+                    done = (epoch - 1) * steps + step
+                    if checkpoint and self.checkpoint_every and done % self.checkpoint_every == 0:
+                        checkpoint(self.snapshot(epoch - 1, step, history, partial, best_epoch))
+                        saved_at = time.monotonic()
             skip = 0
             loss_sum, weight, hits, total = partial
             partial = [0.0, 0.0, 0.0, 0.0]
@@ -290,6 +321,18 @@ class Trainer:
         if best_weights is not None:
             self.model.set_weights(best_weights)  # early stopping keeps the best weights
         return result
+
+    def _count(self, store: Store, step: int, steps: int, done: int) -> int:
+        """How many of a window model's steps to take in one call from ``step`` (``done``
+        in the whole run): up to ``STEPS_PER_CALL``, ending at the next checkpoint, and
+        an epoch's short last batch alone."""
+        count = min(STEPS_PER_CALL, steps - step)
+        windows = int(store.window_starts(self.window)[-1])
+        if count > 1 and step + count == steps and windows % self.options.batch_size:
+            count -= 1
+        if self.checkpoint_every:
+            count = min(count, self.checkpoint_every - done % self.checkpoint_every)
+        return count
 
     def _batches(self, store: Store, epochs: range, skip: int):
         """The global batches of ``epochs`` from step ``skip`` of the first on; split across

@@ -96,6 +96,23 @@ def test_windows_cover_every_target_once_and_shuffle_by_seed_and_epoch():
     assert order(seed=0, epochs=[1, 2]) == first + order(seed=0, epochs=[2])
 
 
+def test_window_steps_are_the_batches_of_the_stream_stacked():
+    songs = _songs(12, 7, 9)
+    store = dataset.encode(_codec(songs), songs)
+    stream = _epoch(store, 3, False, 4, seed=5, epochs=[2])
+    assert [len(b[0]) for b in stream] == [4, 4, 4, 4, 3]
+    # steps 1..3 in one read, then the short last batch alone
+    stacked = dataset.window_steps(store, 3, 4, seed=5, epoch=2, step=1, count=3)
+    last = dataset.window_steps(store, 3, 4, seed=5, epoch=2, step=4, count=1)
+    assert [a.shape[:2] for a in stacked] == [(3, 4)] * 5
+    assert [a.shape[:2] for a in last] == [(1, 3)] * 5
+    for k, batch in enumerate(stream[1:4]):
+        for got, expected in zip(stacked, batch, strict=True):
+            np.testing.assert_array_equal(got[k], expected)
+    for got, expected in zip(last, stream[4], strict=True):
+        np.testing.assert_array_equal(got[0], expected)
+
+
 def test_sequences_pad_each_batch_to_its_longest_song():
     songs = _songs(10, 6, 5)
     store = dataset.encode(_codec(songs), songs)
