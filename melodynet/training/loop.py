@@ -1,5 +1,5 @@
-"""The training loop: a compiled step over streamed batches, stopping once nothing is left
-to learn.
+"""The training loop: compiled steps over batches read from the store (a window model's
+several to a call), stopping once nothing is left to learn.
 
 The data order of every epoch is drawn from (seed, epoch) alone (see ``dataset``), so a run
 resumed from a snapshot (weights, optimizer variables, epoch and step) continues exactly as
