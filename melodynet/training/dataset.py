@@ -29,7 +29,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,7 @@ class Store:
     offsets: np.ndarray
     directory: Path | None = None
     targets: int | None = None
+    _window_starts: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.targets is None:
@@ -73,8 +74,12 @@ class Store:
         return np.diff(self.offsets)
 
     def window_starts(self, window: int) -> np.ndarray:
-        """Where each song's windows start in the count of all windows, and their total."""
-        return np.concatenate([[0], np.cumsum(self.lengths - window)])
+        """Where each song's windows start in the count of all windows, and their total;
+        computed once per window (every read of a batch looks songs up in it)."""
+        if window not in self._window_starts:
+            starts = np.concatenate([[0], np.cumsum(self.lengths - window)])
+            self._window_starts[window] = starts
+        return self._window_starts[window]
 
     def song(self, index: int) -> np.ndarray:
         return np.asarray(self.classes[self.offsets[index] : self.offsets[index + 1]])
@@ -208,7 +213,6 @@ def batches(
 
     tf = tensorflow()
     width, heads = store.classes.shape[1], store.targets
-    lengths = store.lengths
     types = (tf.int32, tf.int32, tf.float32, tf.float32)
 
     if sequence:
@@ -235,7 +239,7 @@ def batches(
             return tf.data.Dataset.from_tensor_slices(songs).batch(batch)
 
     else:
-        total = int((lengths - window).sum())
+        total = int(store.window_starts(window)[-1])
 
         def read(indices):
             x, y = read_windows(store, window, indices)
@@ -295,9 +299,6 @@ def window_steps(
     total = int(store.window_starts(window)[-1])
     begin, end = step * batch, min((step + count) * batch, total)
     assert count == 1 or end == (step + count) * batch, "a short batch comes alone"
-    from melodynet.tfenv import tensorflow
-
-    tensorflow()
     indices = _shuffle(np.arange(begin, end, dtype=np.int64), seed, epoch, total).numpy()
     x, y = read_windows(store, window, indices)
     rows = (count, len(indices) // count)
@@ -321,7 +322,7 @@ def eval_batches(store: Store, window: int, sequence: bool):
 
 
 def steps(store: Store, window: int, sequence: bool, batch: int) -> int:
-    examples = len(store) if sequence else int((store.lengths - window).sum())
+    examples = len(store) if sequence else int(store.window_starts(window)[-1])
     return -(-examples // batch)
 
 
